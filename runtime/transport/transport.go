@@ -1,0 +1,127 @@
+// Package transport is the narrow interface between lkrpc's typed runtime
+// and a protocol engine: make a call with an opaque UTF-8 payload, serve a
+// method. The runtime never sees packets and the engine never sees codecs or
+// generated types; this package is all they share.
+package transport
+
+import (
+	"context"
+	"time"
+)
+
+// Transport makes and serves participant RPC calls. The protocol engine
+// (package engine) implements it; tests may fake it.
+type Transport interface {
+	// Call sends payload to method at the destination participant and waits
+	// for the reply. The response timeout is call.Timeout when set, otherwise
+	// the time left until ctx's deadline, otherwise the engine's default.
+	// A failure is an *rpcerr.Error whose code follows PROTOCOL.md (the
+	// response timeout, including ctx's deadline, is 1502); cancelling ctx
+	// ends the call promptly with an error that wraps context.Canceled.
+	// Every call ends exactly once.
+	Call(ctx context.Context, call Call) (Reply, error)
+
+	// Register serves method with h. It fails when method is already
+	// registered. The returned func unregisters it; calling it more than
+	// once is harmless.
+	Register(method string, h Handler) (unregister func(), err error)
+}
+
+// Call is one outgoing request.
+type Call struct {
+	Destination string        // identity of the handling participant
+	Method      string        // wire method name
+	Payload     string        // UTF-8 request payload
+	Timeout     time.Duration // response timeout; 0 means from ctx or the default
+	Route       Route         // forced route; RouteAuto lets the engine choose
+}
+
+// Reply is the outcome of a successful call.
+type Reply struct {
+	Payload  string
+	Request  Transfer // how the request travelled
+	Response Transfer // how the response travelled
+}
+
+// Handler serves one incoming request. It returns the response payload or an
+// error; an *rpcerr.Error goes back as is (truncated to the wire limits),
+// anything else becomes rpcerr.ApplicationError. ctx carries the response
+// deadline the caller asked for and is cancelled when the caller leaves.
+type Handler func(ctx context.Context, req *Request) (payload string, err error)
+
+// Request is one incoming request as the engine received it.
+type Request struct {
+	Caller    string // identity of the caller, as set by the SFU
+	RequestID string
+	Method    string
+	Payload   string
+	// ResponseTimeout is the advisory timeout the caller sent.
+	ResponseTimeout time.Duration
+	Transfer        Transfer // how the request arrived
+}
+
+// Route forces how a request travels. Tests and benchmarks use it; users
+// normally leave RouteAuto.
+type Route int
+
+const (
+	// RouteAuto chooses from the payload size and what the peer advertises.
+	RouteAuto Route = iota
+	// RoutePacket sends an RPC v1 RpcRequest packet (fails with 1402 over 15360 bytes).
+	RoutePacket
+	// RouteStream sends an RPC v2 request stream, using single-packet and
+	// compressed streams only where the peer advertises them.
+	RouteStream
+)
+
+func (r Route) String() string {
+	switch r {
+	case RouteAuto:
+		return "auto"
+	case RoutePacket:
+		return "packet"
+	case RouteStream:
+		return "stream"
+	}
+	return "route(?)"
+}
+
+// Kind is how one payload crossed the wire.
+type Kind int
+
+const (
+	KindNone   Kind = iota // nothing was sent (e.g. the call failed first)
+	KindPacket             // an RPC v1 packet (RpcRequest or RpcResponse)
+	KindInline             // a data stream in one header packet (inline_content)
+	KindStream             // a data stream of header, chunks and trailer
+)
+
+func (k Kind) String() string {
+	switch k {
+	case KindNone:
+		return "none"
+	case KindPacket:
+		return "v1 packet"
+	case KindInline:
+		return "v2 single packet"
+	case KindStream:
+		return "v2 stream"
+	}
+	return "kind(?)"
+}
+
+// Transfer describes how one payload crossed the wire.
+type Transfer struct {
+	Kind       Kind
+	Compressed bool // raw DEFLATE
+	Packets    int  // data packets on the wire for this payload
+	WireBytes  int  // payload bytes on the wire (compressed size when compressed)
+}
+
+func (t Transfer) String() string {
+	s := t.Kind.String()
+	if t.Compressed {
+		s += ", deflate"
+	}
+	return s
+}
