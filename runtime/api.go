@@ -1,16 +1,7 @@
-// Package runtime is what lkrpc's generated code calls: typed clients and
-// handlers on top of a transport.Transport (the protocol engine). It owns the
-// codecs, the error type with typed details, interceptors, call and handler
-// options, and the caller information put in a handler's context.
-//
-// Generated code imports it as lkrpc:
-//
-//	import lkrpc "github.com/lkrpc/lkrpc/runtime"
 package runtime
 
-// CONTRACT SKELETON: the signatures below are what generated code uses and
-// must not change without the generator changing too. Bodies are filled in
-// by the runtime work.
+// This file is the surface generated code calls. Its exported signatures are
+// a contract with the generator: change them only together with it.
 
 import (
 	"context"
@@ -18,6 +9,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
@@ -43,7 +35,11 @@ const (
 )
 
 // Method is the static description of one RPC method, emitted by the
-// generator from the proto and its lkrpc options.
+// generator from the proto and its lkrpc options. The size limits count
+// encoded payload bytes and are enforced on both sides: a caller refuses to
+// send a request over MaxRequestBytes and a handler refuses one (both 1402);
+// a handler refuses to send a response over MaxResponseBytes and a caller
+// refuses one (both 1504).
 type Method struct {
 	Name             string        // wire name, e.g. "example.v1.Greeter/SayHello"
 	Codec            CodecName     // request codec; CodecDefault means JSON
@@ -66,20 +62,23 @@ func NewClient(t Transport, destination string, opts ...CallOption) *Client {
 }
 
 // Invoke encodes req, calls m on the client's destination, and decodes the
-// reply into resp.
+// reply into resp (resp may be nil to discard the reply).
+//
+// The codec is the first set of: a call option, a client option,
+// Method.Codec, JSON. The response timeout is the first set of: a call
+// option, a client option, Method.Timeout; cut to ctx's deadline when that
+// is sooner. Errors follow the mapping in the package doc.
 func (c *Client) Invoke(ctx context.Context, m *Method, req, resp proto.Message, opts ...CallOption) error {
-	panic("TODO")
+	return c.invoke(ctx, m, req, resp, opts)
 }
 
-// CallOption configures a call (or every call of a client).
+// CallOption configures a call (or every call of a client): WithTimeout,
+// WithCodec, WithRoute, WithReport, WithClientInterceptors.
 type CallOption interface{ applyCall(*callConfig) }
 
-type callConfig struct{}
-
-// HandlerOption configures the handlers of one registration.
+// HandlerOption configures the handlers of one registration:
+// WithServerInterceptors, WithAuthorizer, WithErrorText, WithLogger.
 type HandlerOption interface{ applyHandler(*handlerConfig) }
-
-type handlerConfig struct{}
 
 // HandlerDesc describes one method of a generated handler registration.
 type HandlerDesc struct {
@@ -92,12 +91,16 @@ type HandlerDesc struct {
 
 // Register serves every method in descs on t, or none: when one fails, those
 // already registered are unregistered and the error is returned.
+// The error names the method that failed (e.g. one already registered).
+// unregister removes them all; calling it again does nothing.
 func Register(t Transport, descs []HandlerDesc, opts ...HandlerOption) (unregister func(), err error) {
-	panic("TODO")
+	return register(t, descs, opts)
 }
 
-// Unimplemented is the error an Unimplemented…Handler returns: code 1400,
-// the same as a method nobody registered.
+// Unimplemented is the error an Unimplemented…Handler returns: code 1400
+// with the SDKs' message "Method not supported at destination", exactly
+// what a method nobody registered answers. method is not sent (the SDKs'
+// text has no room for it), so a caller cannot tell the two apart.
 func Unimplemented(method string) error {
-	panic("TODO")
+	return rpcerr.New(UnsupportedMethod, msgUnsupportedMethod)
 }

@@ -1,0 +1,44 @@
+# lkrpc: the two commands a fresh clone needs are `make demo` and `make test`.
+# Everything runs through Go (buf comes from the tools module), so nothing is
+# installed globally.
+
+GO        ?= go
+BUF       := $(GO) tool -modfile=tools/go.mod buf
+FUZZTIME  ?= 5s
+
+.PHONY: all generate demo test check-generated vet unit race fuzz bench
+
+all: demo
+
+## generate: regenerate proto/ and example/gen from the .proto files.
+generate:
+	$(BUF) generate
+
+## demo: the main job — regenerate, then two participants on the in-memory room make typed calls.
+demo: generate
+	$(GO) run ./example/demo
+
+## test: everything CI runs.
+test: check-generated vet race fuzz
+
+## check-generated: fail when committed generated code differs from a fresh generation.
+check-generated: generate
+	@if [ -n "$$(git status --porcelain -- proto example/gen)" ]; then \
+		echo "generated code is stale; run 'make generate' and commit:"; \
+		git status --porcelain -- proto example/gen; git --no-pager diff --stat -- proto example/gen; exit 1; \
+	fi
+	@echo "generated code is fresh"
+
+vet:
+	$(GO) vet ./...
+
+## unit: the fast tests (no server, no race detector).
+unit:
+	$(GO) test ./...
+
+race:
+	$(GO) test -race -count=1 ./...
+
+## fuzz: run every fuzz target briefly (FUZZTIME each).
+fuzz:
+	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh

@@ -1,0 +1,156 @@
+// Command demo shows lkrpc end to end: a voice agent serves the generated
+// VoiceAgent service and a frontend calls it with the generated typed client,
+// both on the embedded in-memory room. Each call prints the transport its
+// request and reply took on the wire and how long it took.
+//
+//	go run ./example/demo            # 1 MiB large calls
+//	go run ./example/demo -size 4MiB
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/lkrpc/lkrpc/example/agent"
+	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
+	lkrpc "github.com/lkrpc/lkrpc/runtime"
+	"github.com/lkrpc/lkrpc/runtime/engine"
+	"github.com/lkrpc/lkrpc/runtime/link"
+	"github.com/lkrpc/lkrpc/runtime/link/memroom"
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+func main() {
+	size := flag.String("size", "1MiB", "payload size of the large calls (e.g. 512KiB, 1MiB, 4MiB)")
+	flag.Parse()
+	n, err := parseSize(*size)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(2)
+	}
+	if err := run(n); err != nil {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(large int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+
+	room := memroom.New()
+	defer room.Close()
+	agentT, err := join(room, "agent", link.DefaultClientProtocol)
+	if err != nil {
+		return err
+	}
+	defer agentT.Close()
+	frontT, err := join(room, "frontend", link.DefaultClientProtocol)
+	if err != nil {
+		return err
+	}
+	defer frontT.Close()
+	// A second agent that advertises client protocol 0, as participants on
+	// SDKs that speak only RPC v1 do (livekit-client ≤ 2.18, server-sdk-go).
+	legacyT, err := join(room, "v1-agent", link.ProtocolV1)
+	if err != nil {
+		return err
+	}
+	defer legacyT.Close()
+
+	for _, t := range []*engine.Engine{agentT, legacyT} {
+		unregister, err := agentv1.RegisterVoiceAgentHandler(t, agent.New("alloy", "echo"))
+		if err != nil {
+			return err
+		}
+		defer unregister()
+	}
+
+	client := agentv1.NewVoiceAgentClient(frontT, "agent")
+	legacy := agentv1.NewVoiceAgentClient(frontT, "v1-agent")
+	doc := document(large)
+	transcript := transcript(large)
+
+	fmt.Printf("lkrpc demo on the in-memory room: frontend calls agent (client protocol 2 + deflate) and v1-agent (client protocol 0)\n\n")
+	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CALL\tREQUEST\tVIA\tREPLY\tVIA\tTIME\tOUTCOME")
+	show := func(name string, call func(...lkrpc.CallOption) error) {
+		var r lkrpc.CallReport
+		err := call(lkrpc.WithReport(&r))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", name,
+			bytesize(r.RequestBytes), via(r.Request), bytesize(r.ResponseBytes), via(r.Response),
+			r.Duration.Round(10*time.Microsecond), outcome(err))
+	}
+
+	show("Ping", func(o ...lkrpc.CallOption) error {
+		_, err := client.Ping(ctx, &agentv1.PingRequest{}, o...)
+		return err
+	})
+	show("GetStatus", func(o ...lkrpc.CallOption) error {
+		_, err := client.GetStatus(ctx, &agentv1.GetStatusRequest{}, o...)
+		return err
+	})
+	show("Summarize (JSON)", func(o ...lkrpc.CallOption) error {
+		_, err := client.Summarize(ctx, &agentv1.SummarizeRequest{Document: doc}, o...)
+		return err
+	})
+	show("AnnotateTranscript (binary)", func(o ...lkrpc.CallOption) error {
+		_, err := client.AnnotateTranscript(ctx, &agentv1.AnnotateTranscriptRequest{Transcript: transcript}, o...)
+		return err
+	})
+	show("SetVoice(\"nova\")", func(o ...lkrpc.CallOption) error {
+		_, err := client.SetVoice(ctx, &agentv1.SetVoiceRequest{VoiceId: "nova"}, o...)
+		return err
+	})
+	show("v1-agent Ping", func(o ...lkrpc.CallOption) error {
+		_, err := legacy.Ping(ctx, &agentv1.PingRequest{}, o...)
+		return err
+	})
+	show("v1-agent Summarize", func(o ...lkrpc.CallOption) error {
+		_, err := legacy.Summarize(ctx, &agentv1.SummarizeRequest{Document: doc}, o...)
+		return err
+	})
+	return tw.Flush()
+}
+
+// join puts one participant in the room and returns its protocol engine,
+// the transport generated clients and handlers use.
+func join(room *memroom.Room, identity string, protocol int32) (*engine.Engine, error) {
+	p, err := room.Join(identity, memroom.WithClientProtocol(protocol))
+	if err != nil {
+		return nil, fmt.Errorf("join %s: %w", identity, err)
+	}
+	return engine.New(p), nil
+}
+
+func outcome(err error) string {
+	if err == nil {
+		return "ok"
+	}
+	var rerr *lkrpc.Error
+	if !errors.As(err, &rerr) {
+		return "error: " + err.Error()
+	}
+	s := fmt.Sprintf("error %d: %s", rerr.Code, rerr.Message)
+	if details, derr := lkrpc.ErrorDetails(err); derr == nil {
+		for _, d := range details {
+			if v, ok := d.(*agentv1.VoiceUnavailable); ok {
+				s += fmt.Sprintf(" (available: %s)", strings.Join(v.GetAvailableVoiceIds(), ", "))
+			}
+		}
+	}
+	return s
+}
+
+func via(t transport.Transfer) string {
+	if t.Kind == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("%s (%d pkt, %s)", t, t.Packets, bytesize(t.WireBytes))
+}

@@ -1,0 +1,135 @@
+package generator
+
+import (
+	"flag"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+
+	"google.golang.org/protobuf/compiler/protogen"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/pluginpb"
+
+	"github.com/lkrpc/lkrpc/generator/internal/synth"
+)
+
+var synthOut = flag.String("synth-out", "",
+	"write the serialized 500×10 CodeGeneratorRequest of BenchmarkGenerate500x10 to this file, "+
+		"to feed the same input to other plugins")
+
+// BenchmarkGenerate500x10 runs the plugin's whole generate path (protogen's
+// descriptor building, planning, emission, formatting, the response) on 500
+// services of 10 unary methods each, built once outside the timed loop.
+func BenchmarkGenerate500x10(b *testing.B) {
+	req := synth.Request(500, 10)
+	b.ReportAllocs()
+	var outBytes int
+	for b.Loop() {
+		outBytes = generateOnce(b, req)
+	}
+	b.ReportMetric(float64(outBytes), "output-bytes")
+}
+
+func generateOnce(tb testing.TB, req *pluginpb.CodeGeneratorRequest) int {
+	gen, err := protogen.Options{}.New(req)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if err := Generate(gen); err != nil {
+		tb.Fatal(err)
+	}
+	resp := gen.Response()
+	if resp.GetError() != "" {
+		tb.Fatal(resp.GetError())
+	}
+	n := 0
+	for _, f := range resp.GetFile() {
+		n += len(f.GetContent())
+	}
+	return n
+}
+
+// TestSynthRequest checks that a synthetic request generates what it should
+// (one file per ServicesPerFile services, the last one partial, every method
+// present) and, with -synth-out, writes the 500×10 request for other plugins.
+func TestSynthRequest(t *testing.T) {
+	const services, methods = synth.ServicesPerFile + 10, 3
+	req := synth.Request(services, methods)
+	gen, err := protogen.Options{}.New(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Generate(gen); err != nil {
+		t.Fatal(err)
+	}
+	resp := gen.Response()
+	if got := len(resp.GetFile()); got != 2 {
+		t.Fatalf("%d files generated, want 2", got)
+	}
+	invokes := 0
+	for _, f := range resp.GetFile() {
+		invokes += strings.Count(f.GetContent(), ".Invoke(ctx, ")
+	}
+	if invokes != services*methods {
+		t.Errorf("%d client methods generated, want %d", invokes, services*methods)
+	}
+	if *synthOut != "" {
+		wire, err := proto.Marshal(synth.Request(500, 10))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(*synthOut, wire, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %d bytes to %s", len(wire), *synthOut)
+	}
+}
+
+// TestPeakRSS500x10 builds the plugin binary and runs it once, as protoc
+// would, on the serialized 500×10 request, and reports the child's peak
+// resident memory. It fails if the run fails or uses more than 1 GiB.
+func TestPeakRSS500x10(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the plugin binary")
+	}
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "protoc-gen-lkrpc")
+	build := exec.Command("go", "build", "-o", bin, "../cmd/protoc-gen-lkrpc")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	wire, err := proto.Marshal(synth.Request(500, 10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := exec.Command(bin)
+	run.Stdin = strings.NewReader(string(wire))
+	out, err := run.Output()
+	if err != nil {
+		t.Fatalf("plugin run: %v", err)
+	}
+	resp := new(pluginpb.CodeGeneratorResponse)
+	if err := proto.Unmarshal(out, resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetError() != "" || len(resp.GetFile()) != 500/synth.ServicesPerFile {
+		t.Fatalf("plugin answered error %q with %d files", resp.GetError(), len(resp.GetFile()))
+	}
+	usage, ok := run.ProcessState.SysUsage().(*syscall.Rusage)
+	if !ok {
+		t.Fatalf("no rusage for the child on this platform")
+	}
+	peakMiB := float64(usage.Maxrss) / 1024 // ru_maxrss is in KiB on Linux…
+	if runtime.GOOS == "darwin" {
+		peakMiB /= 1024 // …and in bytes on macOS
+	}
+	t.Logf("protoc-gen-lkrpc 500×10: request %d bytes, response %d bytes, peak RSS %.1f MiB, user %v, sys %v",
+		len(wire), len(out), peakMiB, run.ProcessState.UserTime(), run.ProcessState.SystemTime())
+	if peakMiB > 1024 {
+		t.Errorf("peak RSS %.1f MiB is over 1 GiB", peakMiB)
+	}
+}

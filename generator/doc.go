@@ -1,0 +1,15 @@
+// Package generator is the code generator behind protoc-gen-lkrpc: from the
+// services of a protobuf file it emits <file>_lkrpc.pb.go, the typed lkrpc
+// client, handler interface and registration for each service, beside the
+// output of protoc-gen-go and in the same Go package.
+//
+// The work is split in two passes. The first (model.go, options.go,
+// names.go) reads every service, resolves its lkrpc options, validates wire
+// names and hands out collision-free Go identifiers; it reports every problem
+// before anything is written. The second (file.go, service.go, client.go,
+// handler.go) emits Go with jennifer, one small generate function per
+// artifact.
+//
+// The generator never imports the runtime: it only names its import path
+// (RuntimePackage), so it builds and runs without the runtime compiled in.
+package generator

@@ -1,0 +1,48 @@
+package generator
+
+import (
+	"errors"
+
+	"google.golang.org/protobuf/compiler/protogen"
+)
+
+// FileSuffix ends the name of every generated file: foo.proto gives
+// foo_lkrpc.pb.go beside protoc-gen-go's foo.pb.go.
+const FileSuffix = "_lkrpc.pb.go"
+
+// Generate is the plugin: it emits one FileSuffix file per requested proto
+// file that declares services (even services without methods, so that code
+// written against them keeps compiling as methods are added). Files without
+// services produce nothing.
+//
+// Every error (a streaming method, an invalid option, a clash of wire names)
+// is reported, each naming its method, and then nothing is generated.
+func Generate(gen *protogen.Plugin) error {
+	gen.SupportedFeatures = SupportedFeatures
+	gen.SupportedEditionsMinimum = SupportedEditionsMinimum
+	gen.SupportedEditionsMaximum = SupportedEditionsMaximum
+
+	p := newPlanner(gen)
+	var models []*fileModel
+	var errs []error
+	for _, file := range gen.Files {
+		if !file.Generate || len(file.Services) == 0 {
+			continue
+		}
+		model, err := p.planFile(file)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		models = append(models, model)
+	}
+	if len(errs) > 0 {
+		return errors.Join(errs...)
+	}
+	for _, model := range models {
+		if err := generateFile(gen, model); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -1,0 +1,38 @@
+package runtime
+
+import (
+	"context"
+	"time"
+
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// Caller describes the participant that made the request a handler is
+// serving. The identity is the one the SFU stamped on the packets, not
+// anything the caller wrote in its payload, so it can be trusted as much as
+// the room's tokens.
+type Caller struct {
+	Identity  string // the caller's participant identity
+	RequestID string // the request id, the same on both sides of the call
+	Method    string // the wire method name
+	// Deadline is when the caller stops waiting, from the advisory response
+	// timeout it sent; zero when it sent none. Callers add margins of their
+	// own (livekit-client sends at least 8 s), so treat it as a hint.
+	Deadline time.Time
+	// Codec is the form of the request, which the reply will use too.
+	Codec    CodecName
+	Transfer transport.Transfer // how the request arrived
+}
+
+type callerKey struct{}
+
+// CallerFromContext returns the caller of the request a handler is
+// serving; ok is false outside a handler.
+func CallerFromContext(ctx context.Context) (c Caller, ok bool) {
+	c, ok = ctx.Value(callerKey{}).(Caller)
+	return c, ok
+}
+
+func contextWithCaller(ctx context.Context, c Caller) context.Context {
+	return context.WithValue(ctx, callerKey{}, c)
+}

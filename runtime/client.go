@@ -1,0 +1,191 @@
+package runtime
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lkrpc/lkrpc/runtime/codec"
+	"github.com/lkrpc/lkrpc/runtime/rpcerr"
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// CallReport says how one call went; WithReport fills it.
+type CallReport struct {
+	Method      string
+	Destination string
+	Codec       CodecName // the request's codec
+	// RequestBytes and ResponseBytes are the encoded payload sizes (UTF-8
+	// bytes, before any compression on the wire); ResponseBytes is 0 when
+	// no reply arrived.
+	RequestBytes  int
+	ResponseBytes int
+	// Request and Response say how each payload crossed the wire, as the
+	// transport reports it (Kind none when it did not).
+	Request  transport.Transfer
+	Response transport.Transfer
+	// Duration runs from encoding the request to decoding the reply.
+	Duration time.Duration
+	Err      error // the call's outcome, nil on success
+}
+
+// invoke resolves the options, runs the interceptors, and sends.
+func (c *Client) invoke(ctx context.Context, m *Method, req, resp proto.Message, opts []CallOption) error {
+	if c == nil || c.transport == nil {
+		return errors.New("lkrpc: client has no transport")
+	}
+	if m == nil || m.Name == "" {
+		return errors.New("lkrpc: call without a method name")
+	}
+	var cfg callConfig
+	for _, o := range c.opts {
+		if o != nil {
+			o.applyCall(&cfg)
+		}
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.applyCall(&cfg)
+		}
+	}
+	call := &ClientCall{
+		Method:      m,
+		Destination: c.destination,
+		Codec:       firstCodec(cfg.codec, m.Codec),
+		Timeout:     firstDuration(cfg.timeout, m.Timeout),
+		Route:       cfg.route,
+		Request:     req,
+		Response:    resp,
+	}
+	send := func(ctx context.Context, call *ClientCall) error { return c.send(ctx, call, cfg.report) }
+	return chainClient(cfg.interceptors, send)(ctx, call)
+}
+
+// send encodes, calls the transport and decodes: the innermost Invoker.
+func (c *Client) send(ctx context.Context, call *ClientCall, report *CallReport) (err error) {
+	start := time.Now()
+	rep := CallReport{Destination: call.Destination, Codec: call.Codec}
+	if call.Method != nil {
+		rep.Method = call.Method.Name
+	}
+	if report != nil {
+		defer func() {
+			rep.Duration = time.Since(start)
+			rep.Err = err
+			*report = rep
+		}()
+	}
+	if call.Method == nil || call.Method.Name == "" {
+		return errors.New("lkrpc: an interceptor removed the call's method")
+	}
+	if err := ctx.Err(); err != nil {
+		return contextError(err)
+	}
+	cdc, err := call.Codec.codec()
+	if err != nil {
+		return err
+	}
+	payload, err := cdc.Marshal(call.Request)
+	if err != nil {
+		return fmt.Errorf("lkrpc: %s: request: %w", call.Method.Name, err)
+	}
+	rep.RequestBytes = len(payload)
+	if limit := call.Method.MaxRequestBytes; limit > 0 && len(payload) > limit {
+		return rpcerr.Newf(RequestPayloadTooLarge, "%s: %d bytes, limit %d for %s",
+			msgRequestTooLarge, len(payload), limit, call.Method.Name)
+	}
+	timeout, err := responseTimeout(ctx, call.Timeout)
+	if err != nil {
+		return err
+	}
+	reply, err := c.transport.Call(ctx, transport.Call{
+		Destination: call.Destination,
+		Method:      call.Method.Name,
+		Payload:     payload,
+		Timeout:     timeout,
+		Route:       call.Route,
+	})
+	rep.Request, rep.Response = reply.Request, reply.Response
+	if err != nil {
+		return callError(ctx, err)
+	}
+	rep.ResponseBytes = len(reply.Payload)
+	if limit := call.Method.MaxResponseBytes; limit > 0 && len(reply.Payload) > limit {
+		return rpcerr.Newf(ResponsePayloadTooLarge, "%s: %d bytes, limit %d for %s",
+			msgResponseTooLarge, len(reply.Payload), limit, call.Method.Name)
+	}
+	if call.Response == nil {
+		return nil
+	}
+	// The handler answers in the caller's form, but read whatever form
+	// arrived: a hand-written handler in another language may not.
+	if _, err := codec.Unmarshal(reply.Payload, call.Response); err != nil {
+		return rpcerr.Newf(MalformedResponse, "reply of %s does not decode: %v", call.Method.Name, err)
+	}
+	return nil
+}
+
+// responseTimeout is the timeout to send: the one chosen, cut to the time
+// left before ctx's deadline. 0 lets the transport decide.
+func responseTimeout(ctx context.Context, chosen time.Duration) (time.Duration, error) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return chosen, nil
+	}
+	left := time.Until(deadline)
+	if left <= 0 {
+		return 0, rpcerr.New(ResponseTimeout, msgResponseTimeout)
+	}
+	if chosen == 0 || left < chosen {
+		return left, nil
+	}
+	return chosen, nil
+}
+
+// callError normalises a transport failure to the documented mapping, so
+// that it holds whichever transport is underneath.
+func callError(ctx context.Context, err error) error {
+	if _, ok := rpcerr.From(err); ok {
+		return err
+	}
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return contextError(err)
+	}
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		return fmt.Errorf("%w (%w)", contextError(ctxErr), err)
+	}
+	return err
+}
+
+// contextError maps a context's end: a deadline is the RPC response
+// timeout (1502); a cancellation stays a Go error wrapping context.Canceled.
+func contextError(err error) error {
+	if errors.Is(err, context.DeadlineExceeded) {
+		return rpcerr.New(ResponseTimeout, msgResponseTimeout)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("lkrpc: call canceled: %w", err)
+	}
+	return err
+}
+
+func firstCodec(names ...CodecName) CodecName {
+	for _, n := range names {
+		if n != CodecDefault {
+			return n
+		}
+	}
+	return CodecJSON
+}
+
+func firstDuration(ds ...time.Duration) time.Duration {
+	for _, d := range ds {
+		if d > 0 {
+			return d
+		}
+	}
+	return 0
+}

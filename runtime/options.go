@@ -1,0 +1,129 @@
+package runtime
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// callConfig is what CallOptions set; zero values mean "not set here".
+type callConfig struct {
+	timeout      time.Duration
+	codec        CodecName
+	route        transport.Route
+	report       *CallReport
+	interceptors []ClientInterceptor
+}
+
+type callOptionFunc func(*callConfig)
+
+func (f callOptionFunc) applyCall(c *callConfig) { f(c) }
+
+// WithTimeout sets the response timeout. It beats Method.Timeout; the ctx
+// deadline still applies when it is sooner. d <= 0 leaves the choice to
+// the next level.
+func WithTimeout(d time.Duration) CallOption {
+	return callOptionFunc(func(c *callConfig) {
+		if d > 0 {
+			c.timeout = d
+		}
+	})
+}
+
+// WithCodec sets the request codec (CodecJSON or CodecBinary); it beats
+// Method.Codec. CodecDefault leaves the choice to the next level.
+func WithCodec(n CodecName) CallOption {
+	return callOptionFunc(func(c *callConfig) {
+		if n != CodecDefault {
+			c.codec = n
+		}
+	})
+}
+
+// WithRoute forces how the request travels (transport.RoutePacket or
+// transport.RouteStream), for tests and measurements; by default the
+// transport chooses.
+func WithRoute(r transport.Route) CallOption {
+	return callOptionFunc(func(c *callConfig) { c.route = r })
+}
+
+// WithReport makes the call fill r when it ends, whether it succeeds or not
+// (a call that an interceptor answers without sending leaves r untouched;
+// one that an interceptor retries reports the last attempt). A report is
+// for one call at a time: do not share one between concurrent calls.
+func WithReport(r *CallReport) CallOption {
+	return callOptionFunc(func(c *callConfig) { c.report = r })
+}
+
+// WithClientInterceptors adds interceptors around calls (see
+// ClientInterceptor for the order).
+func WithClientInterceptors(ics ...ClientInterceptor) CallOption {
+	return callOptionFunc(func(c *callConfig) { c.interceptors = append(c.interceptors, ics...) })
+}
+
+// handlerConfig is what HandlerOptions set.
+type handlerConfig struct {
+	interceptors []ServerInterceptor
+	authorizers  []Authorizer
+	errorText    bool
+	logger       *slog.Logger
+}
+
+type handlerOptionFunc func(*handlerConfig)
+
+func (f handlerOptionFunc) applyHandler(c *handlerConfig) { f(c) }
+
+func newHandlerConfig(opts []HandlerOption) *handlerConfig {
+	c := &handlerConfig{}
+	for _, o := range opts {
+		if o != nil {
+			o.applyHandler(c)
+		}
+	}
+	if c.logger == nil {
+		c.logger = slog.Default()
+	}
+	return c
+}
+
+// WithServerInterceptors adds interceptors around the handlers (see
+// ServerInterceptor for the order).
+func WithServerInterceptors(ics ...ServerInterceptor) HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) { c.interceptors = append(c.interceptors, ics...) })
+}
+
+// WithErrorText decides what a caller learns when a handler fails with an
+// error that is not an *Error. With false (the default) the caller gets
+// code 1500 and the SDKs' generic message "Application error in method
+// handler", and the error is logged locally: Go error texts often hold
+// paths, queries or addresses that should not leave the process. With true
+// the message is err.Error() (truncated to 256 bytes), handy in development.
+// Panics follow the same policy. *Error values are always sent as they are.
+func WithErrorText(send bool) HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) { c.errorText = send })
+}
+
+// Authorizer decides whether a caller may call a method. It runs before the
+// request is decoded, so unauthorised callers cost little and never reach
+// the decoder. A nil return allows the call.
+type Authorizer func(ctx context.Context, c Caller) error
+
+// WithAuthorizer adds an authorizer; every authorizer given must allow a
+// call. A refusal reaches the caller as code 2403 (PermissionDenied) with
+// the message "Permission denied", unless the authorizer returns an *Error,
+// which is sent as it is (use that to tell the caller why).
+func WithAuthorizer(a Authorizer) HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) {
+		if a != nil {
+			c.authorizers = append(c.authorizers, a)
+		}
+	})
+}
+
+// WithLogger sets where handler failures (hidden error texts, panics) are
+// logged; the default is slog.Default().
+func WithLogger(l *slog.Logger) HandlerOption {
+	return handlerOptionFunc(func(c *handlerConfig) { c.logger = l })
+}
