@@ -1,0 +1,286 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"time"
+	"unicode/utf8"
+
+	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
+	"github.com/lkrpc/lkrpc/runtime/rpcerr"
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// pendingCall is one outgoing call awaiting its ack and response. It is in
+// Engine.pending from registration until exactly one completion path removes
+// it (detach) and settles it; the fields below done are guarded by Engine.mu
+// while it is in the table.
+type pendingCall struct {
+	id   string
+	dest string
+	done chan struct{} // closed by settle
+
+	// Written by settle before done is closed; read after.
+	reply transport.Reply
+	err   error
+
+	acked      bool
+	ackTimer   *time.Timer
+	respTimer  *time.Timer
+	stopWatch  func() bool        // stops the ctx watcher
+	cancelSend context.CancelFunc // stops the request upload
+}
+
+// settle completes a call that has been removed from the pending table. Only
+// the path that removed it calls settle, so it runs once per call.
+func (p *pendingCall) settle(reply transport.Reply, err error) {
+	p.ackTimer.Stop()
+	if p.respTimer != nil {
+		p.respTimer.Stop()
+	}
+	p.stopWatch()
+	p.cancelSend()
+	p.reply, p.err = reply, err
+	close(p.done)
+}
+
+// Call sends c and waits for the reply; see transport.Transport.
+func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, error) {
+	if err := validateCall(c); err != nil {
+		return transport.Reply{}, err
+	}
+	if ctx.Err() != nil {
+		return transport.Reply{}, contextFailure(ctx, c)
+	}
+	timeout := e.callTimeout(ctx, c.Timeout)
+	f, rerr := e.chooseForm(e.peer(c.Destination), len(c.Payload), c.Route, rpcerr.RequestPayloadTooLarge)
+	if rerr != nil {
+		return transport.Reply{}, rerr
+	}
+	p, sendCtx, err := e.addPending(ctx, c, e.cfg.newID())
+	if err != nil {
+		return transport.Reply{}, err
+	}
+
+	var sent transport.Transfer
+	var sendErr error
+	if f.stream {
+		sent, sendErr = e.publishRequestStream(sendCtx, p, c, f, timeout)
+	} else {
+		sent, sendErr = e.publishRequestPacket(sendCtx, p, c, timeout)
+	}
+	switch {
+	case sendErr == nil:
+		e.armResponseTimer(p, timeout)
+	case sendCtx.Err() == nil:
+		// The call is still pending, so the failure is the link's own.
+		e.finish(p, transport.Reply{}, rpcerr.New(rpcerr.SendFailed, "failed to send request: "+sendErr.Error()))
+	default:
+		// Another path ended the call (and cancelled the upload).
+	}
+
+	<-p.done
+	if p.err != nil {
+		return transport.Reply{}, p.err
+	}
+	reply := p.reply
+	reply.Request = sent
+	return reply, nil
+}
+
+// validateCall refuses what cannot be put on the wire at all.
+func validateCall(c transport.Call) error {
+	switch {
+	case c.Destination == "":
+		return rpcerr.New(rpcerr.RecipientNotFound, "invalid call: empty destination identity")
+	case c.Method == "":
+		return rpcerr.New(rpcerr.SendFailed, "invalid call: empty method name")
+	case !utf8.ValidString(c.Method):
+		return rpcerr.New(rpcerr.SendFailed, "invalid call: method name is not valid UTF-8")
+	case !utf8.ValidString(c.Payload):
+		return rpcerr.New(rpcerr.SendFailed, "invalid call: payload is not valid UTF-8")
+	case c.Timeout < 0:
+		return rpcerr.Newf(rpcerr.SendFailed, "invalid call: negative timeout %v", c.Timeout)
+	}
+	return nil
+}
+
+// callTimeout is the call's response timeout: its own, else the time left
+// until ctx's deadline, else the engine default.
+func (e *Engine) callTimeout(ctx context.Context, own time.Duration) time.Duration {
+	if own > 0 {
+		return own
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		return max(time.Until(dl), time.Millisecond)
+	}
+	return e.cfg.defaultTimeout
+}
+
+// timeoutMillis is d as the wire's response_timeout_ms.
+func timeoutMillis(d time.Duration) uint32 {
+	ms := max(d.Milliseconds(), 1)
+	return uint32(min(ms, math.MaxUint32))
+}
+
+// contextFailure is how a call ends when ctx does: its deadline is a
+// response timeout (1502); a cancellation wraps context.Canceled.
+func contextFailure(ctx context.Context, c transport.Call) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return rpcerr.New(rpcerr.ResponseTimeout, "Response timeout: context deadline exceeded")
+	}
+	err := fmt.Errorf("lkrpc: call %s to %s: %w", c.Method, c.Destination, ctx.Err())
+	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
+		err = fmt.Errorf("%w (cause: %v)", err, cause)
+	}
+	return err
+}
+
+// addPending enters a new call in the pending table and arms its ack timer
+// (before anything is published, as PROTOCOL.md §2 requires) and its ctx
+// watcher. The returned context governs the upload and ends with the call.
+func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*pendingCall, context.Context, error) {
+	sendCtx, cancelSend := context.WithCancel(e.life)
+	p := &pendingCall{id: id, dest: c.Destination, done: make(chan struct{}), cancelSend: cancelSend}
+
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	switch {
+	case e.closed:
+		cancelSend()
+		return nil, nil, rpcerr.New(rpcerr.RecipientDisconnected, "engine closed")
+	case e.lost != nil:
+		cancelSend()
+		lost := *e.lost // each caller gets its own error value
+		return nil, nil, &lost
+	case e.pending[id] != nil:
+		cancelSend()
+		return nil, nil, rpcerr.New(rpcerr.SendFailed, "duplicate request id "+id+" (check WithIDs)")
+	}
+	e.pending[id] = p
+	p.ackTimer = time.AfterFunc(e.cfg.ackTimeout, func() {
+		e.finish(p, transport.Reply{}, builtin(rpcerr.ConnectionTimeout))
+	})
+	p.stopWatch = context.AfterFunc(ctx, func() {
+		e.finish(p, transport.Reply{}, contextFailure(ctx, c))
+	})
+	return p, sendCtx, nil
+}
+
+// armResponseTimer starts the response timer once the request is published,
+// unless the call has already ended.
+func (e *Engine) armResponseTimer(p *pendingCall, timeout time.Duration) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.pending[p.id] != p {
+		return
+	}
+	p.respTimer = time.AfterFunc(timeout, func() {
+		e.finish(p, transport.Reply{}, builtin(rpcerr.ResponseTimeout))
+	})
+}
+
+// finish completes p unless another path already did.
+func (e *Engine) finish(p *pendingCall, reply transport.Reply, err error) bool {
+	e.mu.Lock()
+	if e.pending[p.id] != p {
+		e.mu.Unlock()
+		return false
+	}
+	delete(e.pending, p.id)
+	e.mu.Unlock()
+	p.settle(reply, err)
+	return true
+}
+
+// resolve completes the call id with what sender answered. Answers for
+// unknown calls, and from anyone but the participant called, are dropped.
+func (e *Engine) resolve(sender, id string, reply transport.Reply, err error) {
+	e.mu.Lock()
+	p := e.pending[id]
+	switch {
+	case p == nil:
+		e.mu.Unlock()
+		e.log.Debug("lkrpc: response for unknown or finished call dropped", "request_id", id, "sender", sender)
+		return
+	case p.dest != sender:
+		e.mu.Unlock()
+		e.log.Debug("lkrpc: response from unexpected sender ignored",
+			"request_id", id, "sender", sender, "expected", p.dest)
+		return
+	}
+	delete(e.pending, id)
+	e.mu.Unlock()
+	p.settle(reply, err)
+}
+
+// acknowledge stops the ack timer of call id when sender is its destination.
+func (e *Engine) acknowledge(sender, id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p := e.pending[id]
+	switch {
+	case p == nil:
+		e.log.Debug("lkrpc: ack for unknown or finished call dropped", "request_id", id, "sender", sender)
+	case p.dest != sender:
+		e.log.Debug("lkrpc: ack from unexpected sender ignored", "request_id", id, "sender", sender, "expected", p.dest)
+	case !p.acked:
+		p.acked = true
+		p.ackTimer.Stop()
+	}
+}
+
+// failCallsTo ends every pending call to dest with 1503 (it left the room).
+func (e *Engine) failCallsTo(dest string) {
+	e.mu.Lock()
+	var calls []*pendingCall
+	for id, p := range e.pending {
+		if p.dest == dest {
+			delete(e.pending, id)
+			calls = append(calls, p)
+		}
+	}
+	e.mu.Unlock()
+	for _, p := range calls {
+		p.settle(transport.Reply{}, builtin(rpcerr.RecipientDisconnected))
+	}
+}
+
+// detachAllLocked empties the pending table and returns its calls for the
+// caller to settle outside the lock.
+func (e *Engine) detachAllLocked() []*pendingCall {
+	calls := make([]*pendingCall, 0, len(e.pending))
+	for id, p := range e.pending {
+		delete(e.pending, id)
+		calls = append(calls, p)
+	}
+	return calls
+}
+
+// publishRequestPacket sends c as an RPC v1 RpcRequest.
+func (e *Engine) publishRequestPacket(ctx context.Context, p *pendingCall, c transport.Call, timeout time.Duration) (transport.Transfer, error) {
+	pkt := requestPacket(c.Destination, p.id, c.Method, c.Payload, timeoutMillis(timeout))
+	if err := e.link.Send(ctx, pkt); err != nil {
+		return transport.Transfer{}, err
+	}
+	return packetTransfer(c.Payload), nil
+}
+
+// publishRequestStream sends c as an RPC v2 lk.rpc_request stream.
+func (e *Engine) publishRequestStream(ctx context.Context, p *pendingCall, c transport.Call, f form, timeout time.Duration) (transport.Transfer, error) {
+	out := datastream.Outgoing{
+		StreamID:     e.cfg.newID(),
+		Topic:        TopicRequest,
+		Timestamp:    e.cfg.now().UnixMilli(),
+		Attributes:   requestAttributes(p.id, c.Method, timeoutMillis(timeout)),
+		Destinations: []string{c.Destination},
+		Text:         c.Payload,
+	}
+	info, err := e.sendStream(ctx, out, f.opts)
+	if err != nil {
+		return transport.Transfer{}, err
+	}
+	return streamTransfer(info), nil
+}

@@ -1,0 +1,59 @@
+package datastream
+
+import "unsafe"
+
+// growBuffer accumulates bytes up to max without ever allocating more than
+// max: capacity doubles from a small start, so a header that merely claims
+// a large total_length costs nothing until the bytes arrive.
+type growBuffer struct {
+	b   []byte
+	max int64
+}
+
+const initialBuffer = 4096
+
+// full reports whether max bytes are held.
+func (g *growBuffer) full() bool { return int64(len(g.b)) >= g.max }
+
+// spare returns writable space after the held bytes (empty only when full).
+func (g *growBuffer) spare() []byte {
+	if len(g.b) == cap(g.b) {
+		g.reserve(1)
+	}
+	return g.b[len(g.b):cap(g.b)]
+}
+
+// commit marks n bytes of spare() as held.
+func (g *growBuffer) commit(n int) { g.b = g.b[:len(g.b)+n] }
+
+// append adds p; the caller has checked it fits max.
+func (g *growBuffer) append(p []byte) {
+	if cap(g.b)-len(g.b) < len(p) {
+		g.reserve(len(p))
+	}
+	g.b = append(g.b, p...)
+}
+
+// reserve makes room for at least n more bytes, capped at max.
+func (g *growBuffer) reserve(n int) {
+	need := int64(len(g.b)) + int64(n)
+	c := max(int64(cap(g.b))*2, need, initialBuffer)
+	c = min(c, max(g.max, need))
+	nb := make([]byte, len(g.b), c)
+	copy(nb, g.b)
+	g.b = nb
+}
+
+func (g *growBuffer) len() int { return len(g.b) }
+
+func (g *growBuffer) bytes() []byte { return g.b }
+
+// bytesToString returns the bytes as a string without copying them: a payload can
+// be tens of MiB and the buffer is dropped right after, never written
+// again, which is the condition unsafe.String requires.
+func bytesToString(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}

@@ -1,0 +1,152 @@
+package datastream
+
+import (
+	"bytes"
+	"compress/flate"
+	"errors"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// errOverBudget stops a compression whose output can no longer qualify.
+var errOverBudget = errors.New("compressed output over budget")
+
+// compressBudget is the largest compressed size worth finishing: one that
+// saves MinSavingsDivisor, or, when an inline header is allowed, anything
+// smaller than the plain text that could still fit one packet.
+func compressBudget(textLen int, inline bool) int {
+	budget := textLen - textLen/MinSavingsDivisor
+	if inline {
+		budget = max(budget, min(textLen-1, MaxHeaderBytes))
+	}
+	return budget
+}
+
+// savesEnough reports whether compressed bytes are worth sending instead of
+// plain ones in a chunked stream.
+func savesEnough(compressedLen, textLen int) bool {
+	return compressedLen <= textLen-textLen/MinSavingsDivisor
+}
+
+// writerPools keeps one pool of flate writers per level (index level -
+// flate.HuffmanOnly): a writer costs hundreds of KiB to allocate, more than
+// compressing a small payload.
+var writerPools [flate.BestCompression - flate.HuffmanOnly + 1]sync.Pool
+
+// deflate compresses text as raw DEFLATE at level (already range-checked).
+// It returns nil, nil as soon as the output exceeds budget bytes.
+func deflate(text string, level, budget int) ([]byte, error) {
+	pool := &writerPools[level-flate.HuffmanOnly]
+	out := &cappedBuffer{limit: budget}
+	w, _ := pool.Get().(*flate.Writer)
+	if w == nil {
+		var err error
+		if w, err = flate.NewWriter(out, level); err != nil {
+			return nil, fmt.Errorf("datastream: %w", err)
+		}
+	} else {
+		w.Reset(out)
+	}
+	defer func() {
+		w.Reset(io.Discard) // do not pin the output while pooled
+		pool.Put(w)
+	}()
+
+	err := writeString(w, text)
+	if err == nil {
+		err = w.Close()
+	}
+	if errors.Is(err, errOverBudget) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("datastream: compress: %w", err)
+	}
+	return out.buf.Bytes(), nil
+}
+
+// writeString feeds text to w through a small reused buffer: flate.Writer
+// has no WriteString, and converting the whole text would copy it all.
+func writeString(w io.Writer, text string) error {
+	var buf [32 << 10]byte
+	for len(text) > 0 {
+		n := copy(buf[:], text)
+		if _, err := w.Write(buf[:n]); err != nil {
+			return err
+		}
+		text = text[n:]
+	}
+	return nil
+}
+
+// cappedBuffer is a bytes.Buffer that refuses to grow past limit.
+type cappedBuffer struct {
+	buf   bytes.Buffer
+	limit int
+}
+
+func (c *cappedBuffer) Write(p []byte) (int, error) {
+	if c.buf.Len()+len(p) > c.limit {
+		return 0, errOverBudget
+	}
+	return c.buf.Write(p)
+}
+
+var readerPool sync.Pool // of io.ReadCloser from flate.NewReader, also flate.Resetter
+
+// maxDeflateRatio bounds how many bytes one byte of DEFLATE data can
+// inflate to (a length-258 match costs at least two bits: 258 × 4 = 1032).
+const maxDeflateRatio = 1032
+
+// inflate decompresses raw DEFLATE data, producing at most limit bytes.
+// It reports tooLong when the data would inflate to more, without
+// inflating further, so a deflate bomb costs at most limit bytes.
+// expect, when positive, is the size the sender announced: the output
+// buffer starts at that size (bounded by what data could possibly inflate
+// to, so a small stream claiming a large size gains no allocation).
+func inflate(data []byte, limit, expect int64) (out []byte, tooLong bool, err error) {
+	src := bytes.NewReader(data)
+	r, _ := readerPool.Get().(io.ReadCloser)
+	if r == nil {
+		r = flate.NewReader(src)
+	} else if err := r.(flate.Resetter).Reset(src, nil); err != nil {
+		return nil, false, err
+	}
+	defer func() {
+		// Do not pin the compressed input while pooled.
+		_ = r.(flate.Resetter).Reset(bytes.NewReader(nil), nil)
+		readerPool.Put(r)
+	}()
+
+	buf := growBuffer{max: limit}
+	if expect = min(expect, limit, int64(len(data))*maxDeflateRatio); expect > 0 {
+		buf.reserve(int(expect))
+	}
+	for {
+		if buf.full() {
+			// One more byte decides between "exactly limit" and "too long".
+			var one [1]byte
+			n, err := io.ReadFull(r, one[:])
+			if n > 0 {
+				return nil, true, nil
+			}
+			if err != io.EOF {
+				return nil, false, err
+			}
+			break
+		}
+		n, err := r.Read(buf.spare())
+		buf.commit(n)
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, false, err
+		}
+	}
+	if src.Len() != 0 {
+		return nil, false, fmt.Errorf("%d bytes after the end of the DEFLATE data", src.Len())
+	}
+	return buf.bytes(), false, nil
+}

@@ -1,0 +1,46 @@
+// Package datastream turns one text payload into the DataPackets of one
+// LiveKit text data stream, and reassembles incoming stream packets into
+// payloads (PROTOCOL.md §3.2, §3.4 and §4).
+//
+// It knows nothing of RPC: the caller supplies topics and attributes when
+// sending, and decides which incoming streams it wants through the accept
+// function of an Assembler.
+//
+// # Sending
+//
+// Encode validates an Outgoing stream and decides its shape:
+//
+//   - inline (one header packet with inline_content, no chunks, no trailer)
+//     when SendOptions.Inline is set and the serialized header packet,
+//     destinations included, is at most MaxHeaderBytes;
+//   - chunked otherwise: header, chunks 0,1,2… of at most ChunkBytes, and a
+//     trailer with an empty reason. Plain text is cut only at UTF-8
+//     code-point boundaries so every chunk is valid UTF-8 on its own.
+//
+// Compression (raw DEFLATE, RFC 1951) is tried only when
+// SendOptions.Compress is set and the payload is at least CompressMin bytes
+// long (default DefaultCompressMin). The compressed form is used when it
+// saves at least a tenth of the bytes (MinSavingsDivisor); an inline header
+// uses it whenever it is smaller than the plain inline form, since one
+// packet saved matters more than the ratio. Compression gives up early,
+// without finishing, as soon as the output grows past the size that could
+// still qualify, so incompressible payloads cost little.
+//
+// # Receiving
+//
+// An Assembler is fed every stream packet in arrival order. For each header
+// the accept function admits, it reports exactly one Opened event followed,
+// sooner or later, by exactly one terminal event (Completed or Failed); an
+// inline stream, or a header that fails at once, yields both in the same
+// slice. Packets of streams it does not know (never admitted, already
+// finished or failed) are ignored.
+//
+// Limits (see Limits): a reassembled payload is at most MaxPayloadBytes
+// (default 64 MiB), checked while chunks arrive, so nothing is buffered
+// past it; a sender has at most MaxStreamsPerSender streams open (default
+// 32); all open streams together buffer at most MaxBufferedBytes (default
+// 256 MiB). A compressed stream's compressed bytes are capped at
+// MaxPayloadBytes too, and inflation stops one byte past the declared
+// total_length (or MaxPayloadBytes when absent), so a deflate bomb is
+// refused without growing memory beyond the limit.
+package datastream

@@ -1,0 +1,134 @@
+package datastream
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"maps"
+	"slices"
+	"unicode/utf8"
+
+	"github.com/livekit/protocol/livekit"
+	"google.golang.org/protobuf/proto"
+)
+
+// Limits of the protocol (PROTOCOL.md §3.2, §4).
+const (
+	// MaxChunkBytes is the largest chunk content.
+	MaxChunkBytes = 15000
+	// MaxHeaderBytes is the largest serialized header packet
+	// (livekit-client ≥ 2.21 refuses to send larger ones).
+	MaxHeaderBytes = 15000
+)
+
+// MimeType is the mime type of every stream this package sends.
+const MimeType = "text/plain"
+
+// ErrHeaderTooLarge is returned by Encode when the header packet alone
+// (without inline content) is larger than MaxHeaderBytes, typically because
+// of large attributes.
+var ErrHeaderTooLarge = errors.New("datastream: header packet larger than MaxHeaderBytes")
+
+// Outgoing describes one text stream to send.
+type Outgoing struct {
+	StreamID     string // new UUIDv4
+	Topic        string // e.g. "lk.rpc_request"
+	Timestamp    int64  // unix ms
+	Attributes   map[string]string
+	Destinations []string // DataPacket.destination_identities on every packet
+	Text         string   // the payload; must be valid UTF-8
+}
+
+// Info summarises how a payload goes (went) on the wire.
+type Info struct {
+	Inline     bool // one header packet with inline_content, no chunks, no trailer
+	Compressed bool
+	Packets    int // header + chunks + trailer (1 when inline)
+	WireBytes  int // content bytes on the wire (compressed size when compressed)
+}
+
+// Encode prepares the stream: it validates o, decides inline or chunked and
+// compression (see the package doc), compresses now if it compresses, and
+// returns the packets in send order. The sequence is built lazily, one
+// packet per step, so a large payload is never held twice as packets; it
+// may be ranged over more than once and yields fresh packets each time.
+// Packets share o's copied destinations and attributes and, when
+// compressed, the compressed bytes: treat them as read-only. Encode is safe
+// for concurrent use.
+func Encode(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket], info Info, err error) {
+	if err := o.validate(); err != nil {
+		return nil, Info{}, err
+	}
+	s, err := opts.resolve()
+	if err != nil {
+		return nil, Info{}, err
+	}
+	p := &plan{
+		out:        o,
+		chunkBytes: s.chunkBytes,
+	}
+	p.out.Attributes = maps.Clone(o.Attributes)
+	p.out.Destinations = slices.Clone(o.Destinations)
+
+	if size := proto.Size(p.headerPacket()); size > MaxHeaderBytes {
+		return nil, Info{}, fmt.Errorf("%w: %d bytes", ErrHeaderTooLarge, size)
+	}
+
+	var compressed []byte
+	if s.compress && len(o.Text) >= s.compressMin {
+		compressed, err = deflate(o.Text, s.level, compressBudget(len(o.Text), s.inline))
+		if err != nil {
+			return nil, Info{}, err
+		}
+	}
+
+	if s.inline {
+		if compressed != nil && p.tryInline(compressed, true) {
+			return p.packets, p.info(), nil
+		}
+		// Only a text that could fit is worth copying to measure.
+		if len(o.Text) <= MaxHeaderBytes && p.tryInline([]byte(o.Text), false) {
+			return p.packets, p.info(), nil
+		}
+	}
+	if compressed != nil && savesEnough(len(compressed), len(o.Text)) {
+		p.compressed = compressed
+	}
+	return p.packets, p.info(), nil
+}
+
+// Abort returns a trailer packet with a non-empty reason, to end a stream
+// early (e.g. the call was cancelled mid-upload). An empty reason becomes
+// "aborted", since an empty one would mean a normal end.
+func Abort(streamID string, destinations []string, reason string) *livekit.DataPacket {
+	if reason == "" {
+		reason = "aborted"
+	}
+	return trailerPacket(streamID, slices.Clone(destinations), reason)
+}
+
+func (o *Outgoing) validate() error {
+	switch {
+	case o.StreamID == "":
+		return errors.New("datastream: empty stream id")
+	case !utf8.ValidString(o.StreamID):
+		return errors.New("datastream: stream id is not valid UTF-8")
+	case o.Topic == "":
+		return errors.New("datastream: empty topic")
+	case !utf8.ValidString(o.Topic):
+		return errors.New("datastream: topic is not valid UTF-8")
+	case !utf8.ValidString(o.Text):
+		return errors.New("datastream: text is not valid UTF-8")
+	}
+	for _, d := range o.Destinations {
+		if d == "" || !utf8.ValidString(d) {
+			return fmt.Errorf("datastream: destination identity %q is empty or not valid UTF-8", d)
+		}
+	}
+	for k, v := range o.Attributes {
+		if !utf8.ValidString(k) || !utf8.ValidString(v) {
+			return fmt.Errorf("datastream: attribute %q is not valid UTF-8", k)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,196 @@
+package datastream
+
+import (
+	"bytes"
+	"compress/flate"
+	"io"
+	"testing"
+
+	"github.com/livekit/protocol/livekit"
+)
+
+// fuzzBytes hands out fuzz input piece by piece; past the end it yields
+// zeros, so every input is a complete program.
+type fuzzBytes struct{ b []byte }
+
+func (f *fuzzBytes) more() bool { return len(f.b) > 0 }
+
+func (f *fuzzBytes) next() byte {
+	if len(f.b) == 0 {
+		return 0
+	}
+	c := f.b[0]
+	f.b = f.b[1:]
+	return c
+}
+
+func (f *fuzzBytes) take(n int) []byte {
+	n = min(n, len(f.b))
+	p := f.b[:n]
+	f.b = f.b[n:]
+	return p
+}
+
+// fuzzDeflated is valid compressed content the fuzzer can slice into
+// chunks, so compressed streams sometimes inflate successfully.
+var fuzzDeflated = func() []byte {
+	var b bytes.Buffer
+	w, _ := flate.NewWriter(&b, flate.BestSpeed)
+	w.Write([]byte("héllo héllo héllo wörld"))
+	w.Close()
+	return b.Bytes()
+}()
+
+var fuzzLimits = Limits{MaxPayloadBytes: 64, MaxStreamsPerSender: 2, MaxBufferedBytes: 100}
+
+// fuzzPacket builds the next packet (or SenderLeft) from the input and
+// feeds it.
+func fuzzStep(in *fuzzBytes, a *Assembler) []Event {
+	senders := []string{"", "s", "t"}
+	ids := []string{"1", "2", "3"}
+	op := in.next()
+	sender, id := senders[op%3], ids[op/3%3]
+	switch op / 9 % 4 {
+	case 0:
+		flags := in.next()
+		h := header(sender, id, nil, livekit.DataStream_CompressionType(flags&3))
+		hh := h.GetStreamHeader()
+		if flags&4 != 0 {
+			hh.TotalLength = length(uint64(in.next() % 80))
+		}
+		if flags&8 != 0 {
+			hh.InlineContent = append([]byte{}, in.take(int(in.next()%80))...)
+		}
+		if flags&16 != 0 {
+			hh.Topic = "reject"
+		}
+		if flags&32 != 0 {
+			hh.ContentHeader = &livekit.DataStream_Header_ByteHeader{ByteHeader: &livekit.DataStream_ByteHeader{}}
+		}
+		return a.Feed(h)
+	case 1:
+		index, n := uint64(in.next()%4), int(in.next()%40)
+		content := in.take(n)
+		if n%2 == 1 { // a slice of valid compressed data
+			off := int(in.next()) % len(fuzzDeflated)
+			content = fuzzDeflated[off:min(len(fuzzDeflated), off+n)]
+		}
+		return a.Feed(chunk(sender, id, index, content))
+	case 2:
+		reason := ""
+		if in.next()%4 == 0 {
+			reason = "stop"
+		}
+		return a.Feed(trailer(sender, id, reason))
+	default:
+		return a.SenderLeft(sender)
+	}
+}
+
+func FuzzReassembly(f *testing.F) {
+	// header, chunk 0, trailer of one plain stream
+	f.Add([]byte{0, 4, 3, 9, 0, 2, 'h', 'i', 18, 1})
+	// compressed header, then chunks of valid deflate, trailer
+	f.Add([]byte{3, 1, 12, 0, 20, 0, 12, 1, 19, 20, 21, 1})
+	// inline header with content
+	f.Add([]byte{0, 8, 3, 'a', 'b', 'c'})
+	// three streams of one sender (over the limit), then it leaves
+	f.Add([]byte{1, 0, 4, 0, 7, 0, 28})
+	// a duplicate header, chunk gap, abort
+	f.Add([]byte{0, 0, 0, 0, 9, 1, 1, 'x', 18, 0})
+	f.Add(bytes.Repeat([]byte{9, 0, 39}, 20))
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a := NewAssembler(fuzzLimits, func(_ string, h *livekit.DataStream_Header) bool { return h.Topic != "reject" })
+		open := map[streamKey]bool{}
+		opened, ended := 0, 0
+		check := func(evs []Event) {
+			for _, e := range evs {
+				if e.Header == nil {
+					t.Fatalf("event without header: %+v", e)
+				}
+				k := streamKey{e.Sender, e.Header.StreamId}
+				switch e.Kind {
+				case Opened:
+					if open[k] {
+						t.Fatalf("%v opened twice", k)
+					}
+					open[k] = true
+					opened++
+				case Completed, Failed:
+					if !open[k] {
+						t.Fatalf("%v ended (%v) without being open", k, e.Kind)
+					}
+					delete(open, k)
+					ended++
+					if int64(len(e.Text)) > fuzzLimits.MaxPayloadBytes {
+						t.Fatalf("payload of %d bytes over the limit", len(e.Text))
+					}
+					if (e.Kind == Failed) != (e.Err != nil) {
+						t.Fatalf("%v with error %v", e.Kind, e.Err)
+					}
+				default:
+					t.Fatalf("unknown event kind %d", e.Kind)
+				}
+			}
+			if a.Open() != len(open) {
+				t.Fatalf("Open() = %d, events say %d", a.Open(), len(open))
+			}
+			if a.buffered > fuzzLimits.MaxBufferedBytes || a.buffered < 0 {
+				t.Fatalf("buffered %d", a.buffered)
+			}
+			for _, st := range a.streams {
+				if int64(cap(st.content.b)) > fuzzLimits.MaxPayloadBytes {
+					t.Fatalf("stream buffer capacity %d over the limit", cap(st.content.b))
+				}
+			}
+		}
+		in := &fuzzBytes{data}
+		for in.more() {
+			check(fuzzStep(in, a))
+		}
+		for _, s := range []string{"", "s", "t"} {
+			check(a.SenderLeft(s))
+		}
+		if a.Open() != 0 || opened != ended || a.buffered != 0 || len(a.perSender) != 0 {
+			t.Fatalf("after everyone left: open %d, opened %d, ended %d, buffered %d", a.Open(), opened, ended, a.buffered)
+		}
+	})
+}
+
+func FuzzInflate(f *testing.F) {
+	const limit = 1024
+	f.Add(fuzzDeflated)
+	f.Add(deflated(f, make([]byte, 1<<20), flate.BestCompression)) // a bomb
+	f.Add(deflated(f, bytes.Repeat([]byte("x"), limit), flate.HuffmanOnly))
+	f.Add(deflated(f, nil, flate.NoCompression))
+	f.Add([]byte{})
+	f.Add([]byte{0xff, 0x00, 0x13})
+	f.Add(fuzzDeflated[:len(fuzzDeflated)-3])
+
+	f.Fuzz(func(t *testing.T, data []byte) {
+		out, tooLong, err := inflate(data, limit, int64(len(data))%(2*limit))
+		if len(out) > limit {
+			t.Fatalf("inflated %d bytes past the %d cap", len(out), limit)
+		}
+		// Compare with an uncapped reference inflater, read a little past the cap.
+		ref, refErr := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(data)), limit+1))
+		switch {
+		case tooLong:
+			if out != nil || len(ref) <= limit {
+				t.Fatalf("too long, yet the reference gives %d bytes", len(ref))
+			}
+		case err == nil:
+			if refErr != nil || !bytes.Equal(out, ref) {
+				t.Fatalf("inflate gave %d bytes, reference %d bytes (%v)", len(out), len(ref), refErr)
+			}
+		}
+
+		// The same bytes as a compressed stream end in exactly one event.
+		a := NewAssembler(Limits{MaxPayloadBytes: limit}, nil)
+		evs := feed(a, header("s", "1", nil, livekit.DataStream_DEFLATE_RAW), chunk("s", "1", 0, data), trailer("s", "1", ""))
+		if len(evs) != 2 || evs[1].Kind == Opened || len(evs[1].Text) > limit || a.Open() != 0 {
+			t.Fatalf("events %s, open %d", kinds(evs), a.Open())
+		}
+	})
+}

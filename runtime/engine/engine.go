@@ -1,0 +1,220 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/livekit/protocol/livekit"
+
+	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
+	"github.com/lkrpc/lkrpc/runtime/link"
+	"github.com/lkrpc/lkrpc/runtime/rpcerr"
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// Engine speaks LiveKit participant RPC over one link. It is safe for
+// concurrent use. Create it with New; end it with Close.
+type Engine struct {
+	link link.Link
+	cfg  config
+	log  *slog.Logger
+
+	// life ends handlers, uploads and sends when the engine closes or the
+	// link is lost.
+	life    context.Context
+	endLife context.CancelFunc
+
+	mu       sync.Mutex
+	closed   bool          // Close was called: no new goroutines, no new calls
+	lost     *rpcerr.Error // the link reported Disconnected: new calls fail with it
+	pending  map[string]*pendingCall
+	handlers map[string]*registration
+	callers  map[string]*callerState // handlers running per caller identity
+
+	// recvMu serialises the receive side: the assembler is not safe for
+	// concurrent use and streams maps its open request streams.
+	recvMu  sync.Mutex
+	asm     *datastream.Assembler
+	streams map[streamKey]chan<- datastream.Event
+
+	wg        sync.WaitGroup // every goroutine the engine starts
+	closeOnce sync.Once
+}
+
+// registration is one Register call; unregistering removes only its own entry.
+type registration struct {
+	handler transport.Handler
+}
+
+// callerState tracks the handlers running for one caller so that they can be
+// cancelled together when the caller leaves.
+type callerState struct {
+	ctx     context.Context
+	cancel  context.CancelFunc
+	running int
+}
+
+var (
+	_ transport.Transport = (*Engine)(nil)
+	_ link.Receiver       = (*Engine)(nil)
+)
+
+// New returns an engine speaking over l and attaches it to l as its
+// receiver. The engine does not own l: closing the engine leaves l open.
+func New(l link.Link, opts ...Option) *Engine {
+	cfg := defaultConfig()
+	for _, o := range opts {
+		o(&cfg)
+	}
+	cfg.normalize()
+	life, endLife := context.WithCancel(context.Background())
+	e := &Engine{
+		link:     l,
+		cfg:      cfg,
+		log:      cfg.logger,
+		life:     life,
+		endLife:  endLife,
+		pending:  make(map[string]*pendingCall),
+		handlers: make(map[string]*registration),
+		callers:  make(map[string]*callerState),
+		streams:  make(map[streamKey]chan<- datastream.Event),
+	}
+	e.asm = datastream.NewAssembler(cfg.assemblerLimits(), acceptRPCStream)
+	local := l.Local()
+	e.log.Debug("lkrpc engine attached",
+		"identity", local.Identity, "client_protocol", local.ClientProtocol, "capabilities", local.Capabilities)
+	l.Attach(e)
+	return e
+}
+
+// acceptRPCStream admits only the two RPC topics into the assembler; other
+// streams are someone else's business and are ignored with their chunks.
+func acceptRPCStream(_ string, h *livekit.DataStream_Header) bool {
+	switch h.GetTopic() {
+	case TopicRequest, TopicResponse:
+		return true
+	}
+	return false
+}
+
+// Register serves method with h. It fails when method is empty, h is nil,
+// or method is already registered. The returned func unregisters it and is
+// harmless to call more than once.
+func (e *Engine) Register(method string, h transport.Handler) (unregister func(), err error) {
+	if method == "" {
+		return nil, errors.New("lkrpc engine: register: empty method name")
+	}
+	if h == nil {
+		return nil, errors.New("lkrpc engine: register " + method + ": nil handler")
+	}
+	reg := &registration{handler: h}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, dup := e.handlers[method]; dup {
+		return nil, errors.New("lkrpc engine: method " + method + " is already registered")
+	}
+	e.handlers[method] = reg
+	return func() {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		if e.handlers[method] == reg {
+			delete(e.handlers, method)
+		}
+	}, nil
+}
+
+func (e *Engine) handler(method string) transport.Handler {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if reg := e.handlers[method]; reg != nil {
+		return reg.handler
+	}
+	return nil
+}
+
+// Close fails every pending call with 1503 ("engine closed"), cancels
+// running handlers and waits for every goroutine the engine started. It does
+// not close the link. It must not be called from a handler. Calling it again
+// is harmless.
+func (e *Engine) Close() error {
+	e.closeOnce.Do(func() {
+		e.mu.Lock()
+		e.closed = true
+		calls := e.detachAllLocked()
+		e.mu.Unlock()
+		for _, p := range calls {
+			p.settle(transport.Reply{}, rpcerr.New(rpcerr.RecipientDisconnected, "engine closed"))
+		}
+		e.endLife()
+		e.wg.Wait()
+	})
+	return nil
+}
+
+// goTracked runs fn in a goroutine that Close waits for. It returns false,
+// without running fn, once the engine is closed.
+func (e *Engine) goTracked(fn func()) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		fn()
+	}()
+	return true
+}
+
+// goServe runs fn for a request from caller, with a context cancelled when
+// the caller leaves or the engine ends. overLimit tells fn that the caller
+// already has MaxRequestsPerSender requests in flight. It returns false,
+// without running fn, once the engine is closed.
+func (e *Engine) goServe(caller string, fn func(ctx context.Context, overLimit bool)) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	st := e.callers[caller]
+	if st == nil {
+		ctx, cancel := context.WithCancel(e.life)
+		st = &callerState{ctx: ctx, cancel: cancel}
+		e.callers[caller] = st
+	}
+	overLimit := st.running >= e.cfg.limits.MaxRequestsPerSender
+	st.running++
+	e.wg.Add(1)
+	go func() {
+		defer e.wg.Done()
+		defer e.releaseCaller(caller, st)
+		fn(st.ctx, overLimit)
+	}()
+	return true
+}
+
+func (e *Engine) releaseCaller(caller string, st *callerState) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	st.running--
+	if st.running == 0 {
+		if e.callers[caller] == st {
+			delete(e.callers, caller)
+		}
+		st.cancel()
+	}
+}
+
+// cancelCaller cancels every handler running for caller (it left the room).
+func (e *Engine) cancelCaller(caller string) {
+	e.mu.Lock()
+	st := e.callers[caller]
+	delete(e.callers, caller)
+	e.mu.Unlock()
+	if st != nil {
+		st.cancel()
+	}
+}

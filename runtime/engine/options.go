@@ -1,0 +1,189 @@
+package engine
+
+import (
+	"compress/flate"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
+)
+
+// Defaults of the engine's options.
+const (
+	// DefaultAckTimeout is how long a caller waits for RpcAck (PROTOCOL.md §2).
+	DefaultAckTimeout = 7 * time.Second
+	// DefaultTimeout is the response timeout of a call whose ctx has no
+	// deadline and that sets no timeout of its own.
+	DefaultTimeout = 15 * time.Second
+	// MaxPacketPayload is the largest payload an RPC v1 packet may carry
+	// (UTF-8 bytes); larger ones fail with 1402 (request) or 1504 (reply).
+	MaxPacketPayload = 15360
+	// DefaultPacketMax is the largest payload sent as a v1 packet to a peer
+	// of client protocol 1; larger payloads go as a v2 stream.
+	DefaultPacketMax = MaxPacketPayload
+	// DefaultMaxRequestsPerSender bounds the handlers running at once for one
+	// caller; requests beyond it are acked and refused with 1500.
+	DefaultMaxRequestsPerSender = 4096
+)
+
+// Limits bound what the engine accepts from remote participants.
+type Limits struct {
+	// MaxPayloadBytes is the largest reassembled stream payload (request or
+	// response); 0 means the datastream default.
+	MaxPayloadBytes int64
+	// MaxStreamsPerSender is how many streams one sender may have open at
+	// once; 0 means the datastream default.
+	MaxStreamsPerSender int
+	// MaxRequestsPerSender is how many handlers may run at once for one
+	// caller; 0 means DefaultMaxRequestsPerSender.
+	MaxRequestsPerSender int
+}
+
+// Option configures an Engine.
+type Option func(*config)
+
+type config struct {
+	ackTimeout     time.Duration
+	defaultTimeout time.Duration
+	packetMax      int
+	compressMin    int
+	compressLevel  int
+	chunkBytes     int
+	limits         Limits
+	logger         *slog.Logger
+	newID          func() string
+	now            func() time.Time
+}
+
+func defaultConfig() config {
+	return config{
+		ackTimeout:     DefaultAckTimeout,
+		defaultTimeout: DefaultTimeout,
+		packetMax:      DefaultPacketMax,
+		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
+		newID:          func() string { return uuid.NewString() },
+		now:            time.Now,
+	}
+}
+
+func (c *config) normalize() {
+	if c.limits.MaxRequestsPerSender <= 0 {
+		c.limits.MaxRequestsPerSender = DefaultMaxRequestsPerSender
+	}
+}
+
+// WithAckTimeout sets how long a call waits for the handler's RpcAck
+// (default 7 s, DefaultAckTimeout). Values <= 0 keep the default.
+func WithAckTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.ackTimeout = d
+		}
+	}
+}
+
+// WithDefaultTimeout sets the response timeout of calls that have neither
+// their own timeout nor a ctx deadline (default 15 s, DefaultTimeout).
+// Values <= 0 keep the default.
+func WithDefaultTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d > 0 {
+			c.defaultTimeout = d
+		}
+	}
+}
+
+// WithPacketMax sets the largest payload (bytes) sent as an RPC v1 packet to
+// a peer of client protocol 1 instead of a v2 stream (default 15360). It is
+// clamped to [0, MaxPacketPayload]; 0 sends every non-empty payload to such
+// peers as a stream.
+func WithPacketMax(n int) Option {
+	return func(c *config) {
+		c.packetMax = min(max(n, 0), MaxPacketPayload)
+	}
+}
+
+// WithCompressMin sets the smallest payload (bytes) worth compressing for a
+// peer that accepts raw DEFLATE; 0 means the datastream default.
+func WithCompressMin(n int) Option {
+	return func(c *config) { c.compressMin = max(n, 0) }
+}
+
+// WithCompressLevel sets the compress/flate level (flate.HuffmanOnly …
+// flate.BestCompression); 0, or a level outside that range, means the
+// datastream default (datastream.DefaultLevel).
+func WithCompressLevel(level int) Option {
+	return func(c *config) {
+		if level >= flate.HuffmanOnly && level <= flate.BestCompression {
+			c.compressLevel = level
+		}
+	}
+}
+
+// WithChunkBytes sets the content size of stream chunks; 0 (or anything
+// above datastream.MaxChunkBytes) means datastream.MaxChunkBytes, and sizes
+// below datastream.MinChunkBytes are raised to it.
+func WithChunkBytes(n int) Option {
+	return func(c *config) {
+		if n > 0 {
+			n = max(n, datastream.MinChunkBytes)
+		}
+		c.chunkBytes = max(n, 0)
+	}
+}
+
+// WithLimits bounds inbound payloads, open streams and running handlers per
+// sender. Zero fields keep their defaults.
+func WithLimits(l Limits) Option {
+	return func(c *config) { c.limits = l }
+}
+
+// WithLogger sets where the engine logs (default: discarded). Dropped
+// packets are logged at debug level, handler panics at error level.
+func WithLogger(l *slog.Logger) Option {
+	return func(c *config) {
+		if l != nil {
+			c.logger = l
+		}
+	}
+}
+
+// WithIDs sets the generator of request and stream ids (default: random
+// UUIDv4). Tests use it to reproduce wire vectors.
+func WithIDs(f func() string) Option {
+	return func(c *config) {
+		if f != nil {
+			c.newID = f
+		}
+	}
+}
+
+// WithClock sets the clock for stream header timestamps (default time.Now).
+// Timers always use the real clock.
+func WithClock(now func() time.Time) Option {
+	return func(c *config) {
+		if now != nil {
+			c.now = now
+		}
+	}
+}
+
+func (c *config) sendOptions(inline, compress bool) datastream.SendOptions {
+	return datastream.SendOptions{
+		Inline:      inline,
+		Compress:    compress,
+		CompressMin: c.compressMin,
+		Level:       c.compressLevel,
+		ChunkBytes:  c.chunkBytes,
+	}
+}
+
+func (c *config) assemblerLimits() datastream.Limits {
+	return datastream.Limits{
+		MaxPayloadBytes:     c.limits.MaxPayloadBytes,
+		MaxStreamsPerSender: c.limits.MaxStreamsPerSender,
+	}
+}

@@ -1,0 +1,173 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+
+	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
+	"github.com/lkrpc/lkrpc/runtime/link"
+	"github.com/lkrpc/lkrpc/runtime/rpcerr"
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// streamKey names an incoming stream: stream ids are only unique per sender.
+type streamKey struct {
+	sender   string
+	streamID string
+}
+
+// ReceivePacket demultiplexes one packet from the link. It never blocks on
+// a send: everything that answers runs in its own goroutine.
+func (e *Engine) ReceivePacket(pkt *livekit.DataPacket) {
+	sender := pkt.GetParticipantIdentity()
+	switch v := pkt.GetValue().(type) {
+	case *livekit.DataPacket_RpcRequest:
+		e.onRequestPacket(sender, v.RpcRequest)
+	case *livekit.DataPacket_RpcAck:
+		e.acknowledge(sender, v.RpcAck.GetRequestId())
+	case *livekit.DataPacket_RpcResponse:
+		e.onResponsePacket(sender, v.RpcResponse)
+	case *livekit.DataPacket_StreamHeader, *livekit.DataPacket_StreamChunk, *livekit.DataPacket_StreamTrailer:
+		e.recvMu.Lock()
+		defer e.recvMu.Unlock()
+		e.onStreamEvents(e.asm.Feed(pkt))
+	}
+}
+
+// ParticipantChanged ends what depended on a participant that left: calls
+// to it fail with 1503, its handlers are cancelled, its open streams are
+// dropped.
+func (e *Engine) ParticipantChanged(ev link.Event) {
+	if ev.Kind != link.Left {
+		return
+	}
+	identity := ev.Participant.Identity
+	e.failCallsTo(identity)
+	e.cancelCaller(identity)
+	e.recvMu.Lock()
+	defer e.recvMu.Unlock()
+	e.onStreamEvents(e.asm.SenderLeft(identity))
+}
+
+// Disconnected fails every pending call with 1503 naming the cause, cancels
+// running handlers, and makes later calls fail the same way.
+func (e *Engine) Disconnected(err error) {
+	cause := "link closed"
+	if err != nil {
+		cause = "link lost: " + err.Error()
+	}
+	e.mu.Lock()
+	if e.lost == nil {
+		e.lost = rpcerr.New(rpcerr.RecipientDisconnected, cause)
+	}
+	calls := e.detachAllLocked()
+	e.mu.Unlock()
+	for _, p := range calls {
+		p.settle(transport.Reply{}, rpcerr.New(rpcerr.RecipientDisconnected, cause))
+	}
+	e.endLife()
+}
+
+// onResponsePacket completes a call with an RpcResponse packet.
+func (e *Engine) onResponsePacket(sender string, resp *livekit.RpcResponse) {
+	id := resp.GetRequestId()
+	switch v := resp.GetValue().(type) {
+	case *livekit.RpcResponse_Payload:
+		e.resolve(sender, id, transport.Reply{Payload: v.Payload, Response: packetTransfer(v.Payload)}, nil)
+	case *livekit.RpcResponse_Error:
+		re := v.Error
+		e.resolve(sender, id, transport.Reply{}, &rpcerr.Error{Code: int(re.GetCode()), Message: re.GetMessage(), Data: re.GetData()})
+	case *livekit.RpcResponse_CompressedPayload:
+		// No SDK sends it (PROTOCOL.md §2); fail the call rather than let it time out.
+		e.resolve(sender, id, transport.Reply{}, rpcerr.New(rpcerr.ApplicationError, "unsupported compressed_payload response"))
+	default:
+		// A response with neither payload nor error: an empty success.
+		e.resolve(sender, id, transport.Reply{Response: packetTransfer("")}, nil)
+	}
+}
+
+// onStreamEvents routes what the assembler produced (under recvMu).
+func (e *Engine) onStreamEvents(events []datastream.Event) {
+	for _, ev := range events {
+		switch ev.Header.GetTopic() {
+		case TopicRequest:
+			e.onRequestStream(ev)
+		case TopicResponse:
+			e.onResponseStream(ev)
+		}
+	}
+}
+
+// onRequestStream starts serving an lk.rpc_request stream at header time and
+// hands its body over when it is complete.
+func (e *Engine) onRequestStream(ev datastream.Event) {
+	key := streamKey{ev.Sender, ev.Header.GetStreamId()}
+	if ev.Kind != datastream.Opened {
+		if body, ok := e.streams[key]; ok {
+			delete(e.streams, key)
+			body <- ev // buffered for exactly this one event
+		}
+		return
+	}
+
+	in, ok := e.parseRequestStream(ev)
+	if !ok {
+		e.log.Debug("lkrpc: malformed request stream", "sender", ev.Sender, "stream_id", key.streamID,
+			"attributes", ev.Header.GetAttributes())
+		id := ev.Header.GetAttributes()[AttrRequestID]
+		e.goServe(ev.Sender, func(ctx context.Context, _ bool) {
+			e.sendError(ctx, ev.Sender, id, builtinData(rpcerr.ApplicationError, malformedStream))
+		})
+		return
+	}
+	body := make(chan datastream.Event, 1)
+	in.body = body
+	if e.goServe(ev.Sender, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) }) {
+		e.streams[key] = body
+	}
+}
+
+// parseRequestStream reads the request from an lk.rpc_request header; it
+// reports false when an attribute is missing or unparsable.
+func (e *Engine) parseRequestStream(ev datastream.Event) (*inbound, bool) {
+	attrs := ev.Header.GetAttributes()
+	id, method := attrs[AttrRequestID], attrs[AttrRequestMethod]
+	timeoutMs, errT := strconv.ParseInt(attrs[AttrResponseTimeout], 10, 64)
+	version, errV := strconv.Atoi(attrs[AttrRequestVersion])
+	if id == "" || method == "" || errT != nil || errV != nil {
+		return nil, false
+	}
+	return &inbound{
+		caller:      ev.Sender,
+		id:          id,
+		method:      method,
+		version:     version,
+		wantVersion: versionStream,
+		timeout:     e.handlerTimeout(timeoutMs),
+		received:    time.Now(),
+	}, true
+}
+
+// onResponseStream completes a call with an lk.rpc_response stream once it
+// is complete or has failed.
+func (e *Engine) onResponseStream(ev datastream.Event) {
+	if ev.Kind == datastream.Opened {
+		return
+	}
+	id := ev.Header.GetAttributes()[AttrRequestID]
+	if id == "" {
+		e.log.Debug("lkrpc: response stream without request id dropped", "sender", ev.Sender,
+			"stream_id", ev.Header.GetStreamId())
+		return
+	}
+	if ev.Kind == datastream.Completed {
+		e.resolve(ev.Sender, id, transport.Reply{Payload: ev.Text, Response: streamTransfer(ev.Info)}, nil)
+		return
+	}
+	e.log.Debug("lkrpc: response stream failed", "request_id", id, "sender", ev.Sender, "err", ev.Err)
+	e.resolve(ev.Sender, id, transport.Reply{},
+		rpcerr.New(rpcerr.ApplicationError, "error reading RPC response payload: "+errText(ev.Err)))
+}

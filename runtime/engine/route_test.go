@@ -1,0 +1,114 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/lkrpc/lkrpc/runtime/engine"
+	"github.com/lkrpc/lkrpc/runtime/link"
+	"github.com/lkrpc/lkrpc/runtime/rpcerr"
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// compressible is JSON-like text that raw DEFLATE shrinks well.
+func compressible(n int) string {
+	return strings.Repeat(`{"name":"value","n":1},`, n/23+1)[:n]
+}
+
+// TestTransportChoice runs real calls between two engines and checks how
+// request and response travelled, for each pair of client protocols.
+func TestTransportChoice(t *testing.T) {
+	checkGoroutines(t)
+	const v0, v1, v2 = link.ProtocolV1, link.ProtocolRPCv2, link.ProtocolStreamsV2
+	small, large := "hello", compressible(40000)
+	cases := []struct {
+		name            string
+		alice, bob      int32
+		payload         string
+		route           transport.Route
+		request, answer transport.Kind
+		reqZ, respZ     bool // compressed
+	}{
+		{"v0 peers small", v0, v0, small, transport.RouteAuto, transport.KindPacket, transport.KindPacket, false, false},
+		{"v1 peers small", v1, v1, small, transport.RouteAuto, transport.KindPacket, transport.KindPacket, false, false},
+		{"v1 peers large", v1, v1, large, transport.RouteAuto, transport.KindStream, transport.KindStream, false, false},
+		{"v2 peers small", v2, v2, small, transport.RouteAuto, transport.KindInline, transport.KindInline, false, false},
+		{"v2 peers large", v2, v2, large, transport.RouteAuto, transport.KindInline, transport.KindInline, true, true},
+		// The handler side is also an lkrpc engine: it answers by the caller's protocol.
+		{"v2 caller, v0 handler", v2, v0, small, transport.RouteAuto, transport.KindPacket, transport.KindInline, false, false},
+		{"v0 caller, v2 handler", v0, v2, small, transport.RouteAuto, transport.KindInline, transport.KindPacket, false, false},
+		{"v1 caller, v2 handler, large", v1, v2, large, transport.RouteAuto, transport.KindInline, transport.KindStream, true, false},
+		{"forced packet to v2", v2, v2, small, transport.RoutePacket, transport.KindPacket, transport.KindInline, false, false},
+		{"forced stream to v0", v0, v0, small, transport.RouteStream, transport.KindStream, transport.KindPacket, false, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			p := newPair(t, c.alice, c.bob)
+			register(t, p.bob, "echo", echo)
+			r, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo", Payload: c.payload, Route: c.route})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.Payload != c.payload {
+				t.Fatalf("echo differs (%d bytes, want %d)", len(r.Payload), len(c.payload))
+			}
+			if r.Request.Kind != c.request || r.Response.Kind != c.answer {
+				t.Errorf("request %v, response %v; want %v, %v", r.Request, r.Response, c.request, c.answer)
+			}
+			if r.Request.Compressed != c.reqZ || r.Response.Compressed != c.respZ {
+				t.Errorf("compressed: request %v, response %v; want %v, %v", r.Request.Compressed, r.Response.Compressed, c.reqZ, c.respZ)
+			}
+		})
+	}
+}
+
+func TestPacketMaxForV1Peers(t *testing.T) {
+	checkGoroutines(t)
+	p := newPair(t, link.ProtocolRPCv2, link.ProtocolRPCv2, engine.WithPacketMax(100))
+	register(t, p.bob, "echo", echo)
+	for _, c := range []struct {
+		size int
+		want transport.Kind
+	}{{100, transport.KindPacket}, {101, transport.KindStream}} {
+		r, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo", Payload: strings.Repeat("a", c.size)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Request.Kind != c.want || r.Response.Kind != c.want {
+			t.Errorf("%d bytes: request %v, response %v; want %v", c.size, r.Request, r.Response, c.want)
+		}
+	}
+}
+
+func TestLargeResponseToV0CallerIs1504(t *testing.T) {
+	checkGoroutines(t)
+	p := newPair(t, link.ProtocolV1, link.ProtocolStreamsV2)
+	register(t, p.bob, "big", func(context.Context, *transport.Request) (string, error) {
+		return strings.Repeat("x", 15361), nil
+	})
+	_, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "big"})
+	wantCode(t, err, rpcerr.ResponsePayloadTooLarge)
+}
+
+func TestLargePayloadsRoundTrip(t *testing.T) {
+	checkGoroutines(t)
+	p := newPair(t, link.ProtocolRPCv2, link.ProtocolRPCv2, engine.WithChunkBytes(4000))
+	register(t, p.bob, "echo", echo)
+	// Multi-byte text in a plain stream: chunks cut at code points.
+	var b strings.Builder
+	for i := range 300000 {
+		b.WriteRune(rune(0x4e00 + (i*7919)%20000))
+	}
+	payload := b.String()
+	r, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo", Payload: payload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Payload != payload {
+		t.Fatal("payload differs after the round trip")
+	}
+	if r.Request.Kind != transport.KindStream || r.Request.Packets < len(payload)/4000 {
+		t.Errorf("request transfer %+v, want a chunked stream of 4000-byte chunks", r.Request)
+	}
+}

@@ -1,0 +1,176 @@
+package engine
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/livekit/protocol/livekit"
+
+	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
+	"github.com/lkrpc/lkrpc/runtime/rpcerr"
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// Wire names of RPC v2 (PROTOCOL.md §3).
+const (
+	TopicRequest  = "lk.rpc_request"
+	TopicResponse = "lk.rpc_response"
+
+	AttrRequestID       = "lk.rpc_request_id"
+	AttrRequestMethod   = "lk.rpc_request_method"
+	AttrResponseTimeout = "lk.rpc_request_response_timeout_ms"
+	AttrRequestVersion  = "lk.rpc_request_version"
+)
+
+// RPC versions carried by requests.
+const (
+	versionPacket = 1 // RpcRequest.version
+	versionStream = 2 // lk.rpc_request_version
+)
+
+// malformedStream is the error data livekit-client sends for an
+// lk.rpc_request stream whose attributes are missing or unparsable.
+const malformedStream = "RPC data stream malformed"
+
+func requestPacket(dest, id, method, payload string, timeoutMs uint32) *livekit.DataPacket {
+	return &livekit.DataPacket{
+		Kind:                  livekit.DataPacket_RELIABLE,
+		DestinationIdentities: []string{dest},
+		Value: &livekit.DataPacket_RpcRequest{RpcRequest: &livekit.RpcRequest{
+			Id:                id,
+			Method:            method,
+			Payload:           payload,
+			ResponseTimeoutMs: timeoutMs,
+			Version:           versionPacket,
+		}},
+	}
+}
+
+func requestAttributes(id, method string, timeoutMs uint32) map[string]string {
+	return map[string]string{
+		AttrRequestID:       id,
+		AttrRequestMethod:   method,
+		AttrResponseTimeout: strconv.FormatUint(uint64(timeoutMs), 10),
+		AttrRequestVersion:  strconv.Itoa(versionStream),
+	}
+}
+
+func ackPacket(caller, id string) *livekit.DataPacket {
+	return &livekit.DataPacket{
+		Kind:                  livekit.DataPacket_RELIABLE,
+		DestinationIdentities: []string{caller},
+		Value:                 &livekit.DataPacket_RpcAck{RpcAck: &livekit.RpcAck{RequestId: id}},
+	}
+}
+
+func responsePacket(caller, id, payload string) *livekit.DataPacket {
+	return &livekit.DataPacket{
+		Kind:                  livekit.DataPacket_RELIABLE,
+		DestinationIdentities: []string{caller},
+		Value: &livekit.DataPacket_RpcResponse{RpcResponse: &livekit.RpcResponse{
+			RequestId: id,
+			Value:     &livekit.RpcResponse_Payload{Payload: payload},
+		}},
+	}
+}
+
+// errorPacket carries err, truncated to the wire limits.
+func errorPacket(caller, id string, err *rpcerr.Error) *livekit.DataPacket {
+	t := err.Truncated()
+	return &livekit.DataPacket{
+		Kind:                  livekit.DataPacket_RELIABLE,
+		DestinationIdentities: []string{caller},
+		Value: &livekit.DataPacket_RpcResponse{RpcResponse: &livekit.RpcResponse{
+			RequestId: id,
+			Value: &livekit.RpcResponse_Error{Error: &livekit.RpcError{
+				Code:    uint32(max(t.Code, 0)),
+				Message: t.Message,
+				Data:    t.Data,
+			}},
+		}},
+	}
+}
+
+// sendControl publishes an ack or response packet. Failures are logged: the
+// other side's timers deal with what never arrives.
+func (e *Engine) sendControl(ctx context.Context, pkt *livekit.DataPacket) {
+	if err := e.link.Send(ctx, pkt); err != nil {
+		e.log.Debug("lkrpc: sending control packet failed",
+			"to", pkt.GetDestinationIdentities(), "type", packetType(pkt), "err", err)
+	}
+}
+
+// sendError publishes err as the RpcResponse.error of request id.
+func (e *Engine) sendError(ctx context.Context, caller, id string, err *rpcerr.Error) {
+	e.sendControl(ctx, errorPacket(caller, id, err))
+}
+
+// sendStream encodes out and publishes its packets in order from this
+// goroutine, each Send waiting out the link's backpressure. When a send
+// fails after the header went out, the stream is ended with an aborting
+// trailer so the recipient does not hold it open.
+func (e *Engine) sendStream(ctx context.Context, out datastream.Outgoing, opts datastream.SendOptions) (datastream.Info, error) {
+	packets, info, err := datastream.Encode(out, opts)
+	if err != nil {
+		return info, err
+	}
+	sent := 0
+	for pkt := range packets {
+		if err := e.link.Send(ctx, pkt); err != nil {
+			if sent > 0 {
+				reason := "send failed"
+				if ctx.Err() != nil {
+					reason = "cancelled"
+				}
+				e.abortStream(out.StreamID, out.Destinations, reason)
+			}
+			return info, err
+		}
+		sent++
+	}
+	return info, nil
+}
+
+// abortStream sends an aborting trailer in the background: the upload's own
+// context is over, and the trailer must queue behind chunks already handed
+// to the link.
+func (e *Engine) abortStream(streamID string, destinations []string, reason string) {
+	e.goTracked(func() {
+		ctx, cancel := context.WithTimeout(e.life, e.cfg.ackTimeout)
+		defer cancel()
+		if err := e.link.Send(ctx, datastream.Abort(streamID, destinations, reason)); err != nil {
+			e.log.Debug("lkrpc: sending stream abort failed", "stream_id", streamID, "err", err)
+		}
+	})
+}
+
+func packetTransfer(payload string) transport.Transfer {
+	return transport.Transfer{Kind: transport.KindPacket, Packets: 1, WireBytes: len(payload)}
+}
+
+func streamTransfer(info datastream.Info) transport.Transfer {
+	kind := transport.KindStream
+	if info.Inline {
+		kind = transport.KindInline
+	}
+	return transport.Transfer{Kind: kind, Compressed: info.Compressed, Packets: info.Packets, WireBytes: info.WireBytes}
+}
+
+// packetType names a packet's value for logs.
+func packetType(pkt *livekit.DataPacket) string {
+	switch pkt.GetValue().(type) {
+	case *livekit.DataPacket_RpcRequest:
+		return "rpc_request"
+	case *livekit.DataPacket_RpcAck:
+		return "rpc_ack"
+	case *livekit.DataPacket_RpcResponse:
+		return "rpc_response"
+	case *livekit.DataPacket_StreamHeader:
+		return "stream_header"
+	case *livekit.DataPacket_StreamChunk:
+		return "stream_chunk"
+	case *livekit.DataPacket_StreamTrailer:
+		return "stream_trailer"
+	}
+	return "other"
+}

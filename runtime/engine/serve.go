@@ -1,0 +1,180 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"runtime/debug"
+	"time"
+	"unicode/utf8"
+
+	"github.com/livekit/protocol/livekit"
+
+	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
+	"github.com/lkrpc/lkrpc/runtime/rpcerr"
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// inbound is one request being served, from a v1 packet or a v2 stream.
+type inbound struct {
+	caller      string
+	id          string
+	method      string
+	version     int // as sent
+	wantVersion int // what this form requires
+	timeout     time.Duration
+	received    time.Time // the handler's deadline runs from here: when the whole request arrived
+	payload     string    // v1: the payload
+	transfer    transport.Transfer
+	body        <-chan datastream.Event // v2: the stream's Completed or Failed event
+}
+
+// onRequestPacket serves an RPC v1 RpcRequest (receive goroutine).
+func (e *Engine) onRequestPacket(caller string, req *livekit.RpcRequest) {
+	in := &inbound{
+		caller:      caller,
+		id:          req.GetId(),
+		method:      req.GetMethod(),
+		version:     int(req.GetVersion()),
+		wantVersion: versionPacket,
+		timeout:     e.handlerTimeout(int64(req.GetResponseTimeoutMs())),
+		received:    time.Now(),
+		payload:     req.GetPayload(),
+		transfer:    packetTransfer(req.GetPayload()),
+	}
+	e.goServe(caller, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) })
+}
+
+// handlerTimeout turns the advisory response_timeout_ms into the handler's
+// deadline; a missing (zero) value means the engine default.
+func (e *Engine) handlerTimeout(ms int64) time.Duration {
+	if ms <= 0 {
+		return e.cfg.defaultTimeout
+	}
+	return time.Duration(ms) * time.Millisecond
+}
+
+// serve answers one request: ack first, then the checks of PROTOCOL.md §2
+// and §3.3, the handler, and the reply.
+func (e *Engine) serve(ctx context.Context, in *inbound, overLimit bool) {
+	e.sendControl(ctx, ackPacket(in.caller, in.id))
+	if overLimit {
+		e.sendError(ctx, in.caller, in.id, builtinData(rpcerr.ApplicationError,
+			fmt.Sprintf("too many concurrent requests from caller (limit %d)", e.cfg.limits.MaxRequestsPerSender)))
+		return
+	}
+	if in.version != in.wantVersion {
+		e.sendError(ctx, in.caller, in.id, builtin(rpcerr.UnsupportedVersion))
+		return
+	}
+
+	if in.body != nil && !e.awaitBody(ctx, in) {
+		return
+	}
+
+	h := e.handler(in.method)
+	if h == nil {
+		e.sendError(ctx, in.caller, in.id, builtin(rpcerr.UnsupportedMethod))
+		return
+	}
+	// The caller's response timer starts once its upload is done, so the
+	// handler's deadline runs from when the whole request was here.
+	hctx, cancel := context.WithDeadline(ctx, in.received.Add(in.timeout))
+	defer cancel()
+	payload, err := e.runHandler(hctx, h, in)
+	if err != nil {
+		e.sendError(ctx, in.caller, in.id, e.wireError(in, err))
+		return
+	}
+	e.reply(ctx, in, payload)
+}
+
+// awaitBody waits for a request stream's body. It reports false when there
+// is nothing to run: the stream failed (1500 sent) or the caller left or the
+// engine closed (nothing to send to). An upload that never ends is held
+// until its sender finishes, aborts or leaves; the assembler's
+// MaxStreamsPerSender bounds how many a sender can hold open.
+func (e *Engine) awaitBody(ctx context.Context, in *inbound) bool {
+	select {
+	case ev := <-in.body:
+		if ev.Kind != datastream.Completed {
+			e.log.Debug("lkrpc: request stream failed", "request_id", in.id, "caller", in.caller, "err", ev.Err)
+			e.sendError(ctx, in.caller, in.id,
+				builtinData(rpcerr.ApplicationError, "Error reading RPC request payload: "+errText(ev.Err)))
+			return false
+		}
+		in.payload = ev.Text
+		in.transfer = streamTransfer(ev.Info)
+		in.received = time.Now()
+		return true
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func errText(err error) string {
+	if err == nil {
+		return "unknown error"
+	}
+	return err.Error()
+}
+
+// runHandler calls h, turning a panic into an error so a handler can never
+// take the process down.
+func (e *Engine) runHandler(ctx context.Context, h transport.Handler, in *inbound) (payload string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.log.Error("lkrpc: handler panicked", "method", in.method, "caller", in.caller,
+				"request_id", in.id, "panic", r, "stack", string(debug.Stack()))
+			payload, err = "", builtin(rpcerr.ApplicationError)
+		}
+	}()
+	return h(ctx, &transport.Request{
+		Caller:          in.caller,
+		RequestID:       in.id,
+		Method:          in.method,
+		Payload:         in.payload,
+		ResponseTimeout: in.timeout,
+		Transfer:        in.transfer,
+	})
+}
+
+// wireError is what the caller gets for a handler's error: an *rpcerr.Error
+// as is, anything else as 1500 (its text stays in the local log).
+func (e *Engine) wireError(in *inbound, err error) *rpcerr.Error {
+	if re, ok := rpcerr.From(err); ok {
+		return re
+	}
+	e.log.Warn("lkrpc: handler failed with a non-RPC error, answering 1500",
+		"method", in.method, "caller", in.caller, "request_id", in.id, "err", err)
+	return builtin(rpcerr.ApplicationError)
+}
+
+// reply sends a successful result the way the caller's client protocol
+// allows: a packet, a plain stream, or an inline/compressed stream.
+func (e *Engine) reply(ctx context.Context, in *inbound, payload string) {
+	if !utf8.ValidString(payload) {
+		e.log.Warn("lkrpc: handler returned invalid UTF-8, answering 1500", "method", in.method, "request_id", in.id)
+		e.sendError(ctx, in.caller, in.id, builtinData(rpcerr.ApplicationError, "handler returned a payload that is not valid UTF-8"))
+		return
+	}
+	f, rerr := e.chooseForm(e.peer(in.caller), len(payload), transport.RouteAuto, rpcerr.ResponsePayloadTooLarge)
+	if rerr != nil {
+		e.sendError(ctx, in.caller, in.id, rerr)
+		return
+	}
+	if !f.stream {
+		e.sendControl(ctx, responsePacket(in.caller, in.id, payload))
+		return
+	}
+	out := datastream.Outgoing{
+		StreamID:     e.cfg.newID(),
+		Topic:        TopicResponse,
+		Timestamp:    e.cfg.now().UnixMilli(),
+		Attributes:   map[string]string{AttrRequestID: in.id},
+		Destinations: []string{in.caller},
+		Text:         payload,
+	}
+	if _, err := e.sendStream(ctx, out, f.opts); err != nil {
+		e.log.Debug("lkrpc: sending response stream failed", "request_id", in.id, "caller", in.caller, "err", err)
+	}
+}
