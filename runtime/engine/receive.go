@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"strconv"
 	"time"
 
 	"github.com/livekit/protocol/livekit"
@@ -133,20 +132,17 @@ func (e *Engine) onRequestStream(ev datastream.Event) {
 // parseRequestStream reads the request from an lk.rpc_request header; it
 // reports false when an attribute is missing or unparsable.
 func (e *Engine) parseRequestStream(ev datastream.Event) (*inbound, bool) {
-	attrs := ev.Header.GetAttributes()
-	id, method := attrs[AttrRequestID], attrs[AttrRequestMethod]
-	timeoutMs, errT := strconv.ParseInt(attrs[AttrResponseTimeout], 10, 64)
-	version, errV := strconv.Atoi(attrs[AttrRequestVersion])
-	if id == "" || method == "" || errT != nil || errV != nil {
+	a, ok := parseRequestAttributes(ev.Header.GetAttributes())
+	if !ok {
 		return nil, false
 	}
 	return &inbound{
 		caller:      ev.Sender,
-		id:          id,
-		method:      method,
-		version:     version,
+		id:          a.id,
+		method:      a.method,
+		version:     a.version,
 		wantVersion: versionStream,
-		timeout:     e.handlerTimeout(timeoutMs),
+		timeout:     e.handlerTimeout(a.timeoutMs),
 		received:    time.Now(),
 	}, true
 }

@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"strconv"
 
 	"github.com/livekit/protocol/livekit"
 
@@ -43,15 +42,6 @@ func requestPacket(dest, id, method, payload string, timeoutMs uint32) *livekit.
 			ResponseTimeoutMs: timeoutMs,
 			Version:           versionPacket,
 		}},
-	}
-}
-
-func requestAttributes(id, method string, timeoutMs uint32) map[string]string {
-	return map[string]string{
-		AttrRequestID:       id,
-		AttrRequestMethod:   method,
-		AttrResponseTimeout: strconv.FormatUint(uint64(timeoutMs), 10),
-		AttrRequestVersion:  strconv.Itoa(versionStream),
 	}
 }
 
