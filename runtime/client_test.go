@@ -30,7 +30,7 @@ func TestInvokeRoundTrip(t *testing.T) {
 	if !proto.Equal(req, &resp) {
 		t.Errorf("echo returned %v, want %v", &resp, req)
 	}
-	call := lb.lastCall()
+	call := lb.LastCall()
 	if call.Destination != "bob" || call.Method != echoMethod.Name {
 		t.Errorf("transport got destination %q method %q", call.Destination, call.Method)
 	}
@@ -86,11 +86,11 @@ func TestHandlerAnswersInCallersForm(t *testing.T) {
 				t.Errorf("reply %q", resp.GetValue())
 			}
 			want := map[lkrpc.CodecName]codec.Codec{lkrpc.CodecJSON: codec.JSON, lkrpc.CodecBinary: codec.Binary}[name]
-			if c := codec.Detect(lb.lastCall().Payload); c != want {
+			if c := codec.Detect(lb.LastCall().Payload); c != want {
 				t.Errorf("request went as %s", c.Name())
 			}
-			if c := codec.Detect(lb.lastReply()); c != want {
-				t.Errorf("reply %q came back as %s", lb.lastReply(), c.Name())
+			if c := codec.Detect(lb.LastReply()); c != want {
+				t.Errorf("reply %q came back as %s", lb.LastReply(), c.Name())
 			}
 			if seen != name {
 				t.Errorf("handler saw codec %v", seen)
@@ -174,7 +174,7 @@ func TestCodecPrecedence(t *testing.T) {
 			if err := cl.Invoke(context.Background(), m, wrapperspb.String("x"), &resp, lkrpc.WithCodec(c.call)); err != nil {
 				t.Fatal(err)
 			}
-			if got := codec.Detect(lb.lastCall().Payload); got != c.want {
+			if got := codec.Detect(lb.LastCall().Payload); got != c.want {
 				t.Errorf("request encoded as %s, want %s", got.Name(), c.want.Name())
 			}
 		})
@@ -213,7 +213,7 @@ func TestTimeoutPrecedence(t *testing.T) {
 			if err := cl.Invoke(ctx, m, wrapperspb.String("x"), new(wrapperspb.StringValue), lkrpc.WithTimeout(c.call)); err != nil {
 				t.Fatal(err)
 			}
-			if got := lb.lastCall().Timeout; got < c.min || got > c.max {
+			if got := lb.LastCall().Timeout; got < c.min || got > c.max {
 				t.Errorf("timeout %v, want in [%v, %v]", got, c.min, c.max)
 			}
 		})
@@ -230,7 +230,7 @@ func TestExpiredContextIsResponseTimeoutAndSendsNothing(t *testing.T) {
 	if e.Message != "Response timeout" {
 		t.Errorf("message %q", e.Message)
 	}
-	if n := len(lb.calls); n != 0 {
+	if n := len(lb.Calls()); n != 0 {
 		t.Errorf("%d calls reached the transport", n)
 	}
 }
@@ -244,7 +244,7 @@ func TestCancelWrapsContextCanceled(t *testing.T) {
 		if !errors.Is(err, context.Canceled) || lkrpc.Code(err) != 0 {
 			t.Errorf("error %v (code %d), want context.Canceled and no code", err, lkrpc.Code(err))
 		}
-		if len(lb.calls) != 0 {
+		if len(lb.Calls()) != 0 {
 			t.Error("a call reached the transport")
 		}
 	})
@@ -302,14 +302,14 @@ func TestRouteAndReport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lb.lastCall().Route != transport.RouteStream {
-		t.Errorf("route %v reached the transport", lb.lastCall().Route)
+	if lb.LastCall().Route != transport.RouteStream {
+		t.Errorf("route %v reached the transport", lb.LastCall().Route)
 	}
 	if rep.Method != greetMethod.Name || rep.Destination != "bob" || rep.Codec != lkrpc.CodecBinary {
 		t.Errorf("report %+v", rep)
 	}
-	if rep.RequestBytes != len(lb.lastCall().Payload) || rep.ResponseBytes != len(lb.lastReply()) || rep.ResponseBytes == 0 {
-		t.Errorf("report sizes %d/%d, wire %d/%d", rep.RequestBytes, rep.ResponseBytes, len(lb.lastCall().Payload), len(lb.lastReply()))
+	if rep.RequestBytes != len(lb.LastCall().Payload) || rep.ResponseBytes != len(lb.LastReply()) || rep.ResponseBytes == 0 {
+		t.Errorf("report sizes %d/%d, wire %d/%d", rep.RequestBytes, rep.ResponseBytes, len(lb.LastCall().Payload), len(lb.LastReply()))
 	}
 	if rep.Request.Kind != transport.KindStream || rep.Response.Kind != transport.KindStream {
 		t.Errorf("report transfers %v / %v", rep.Request, rep.Response)

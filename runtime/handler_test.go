@@ -38,7 +38,7 @@ func TestMalformedRequestIs2400(t *testing.T) {
 func TestMalformedResponseIs2401(t *testing.T) {
 	lb := newLoopback()
 	mustRegister(t, lb, []lkrpc.HandlerDesc{stringDesc(greetMethod, greet)})
-	lb.tamper = func(string) string { return `{"value": true}` }
+	lb.SetTamper(func(string) string { return `{"value": true}` })
 	err := lkrpc.NewClient(lb, "bob").Invoke(context.Background(), greetMethod, wrapperspb.String("x"), new(wrapperspb.StringValue))
 	wantCode(t, err, lkrpc.MalformedResponse)
 }
@@ -196,7 +196,7 @@ func TestSizeLimits(t *testing.T) {
 			if c.code != 0 {
 				wantCode(t, err, c.code)
 			}
-			if sent := len(lb.calls) > 0; sent != c.sent || ran != c.ran {
+			if sent := len(lb.Calls()) > 0; sent != c.sent || ran != c.ran {
 				t.Errorf("sent %v ran %v, want %v %v", sent, ran, c.sent, c.ran)
 			}
 		})
@@ -262,7 +262,7 @@ func TestRegisterIsAllOrNothing(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), greetMethod.Name) {
 		t.Fatalf("second registration: %v, want an error naming %s", err, greetMethod.Name)
 	}
-	got := lb.registered()
+	got := lb.Registered()
 	slices.Sort(got)
 	if want := []string{echoMethod.Name, greetMethod.Name}; !slices.Equal(got, want) {
 		t.Errorf("registered %q, want %q", got, want)
@@ -275,7 +275,7 @@ func TestRegisterIsAllOrNothing(t *testing.T) {
 
 	unregister()
 	unregister() // idempotent
-	if got := lb.registered(); len(got) != 0 {
+	if got := lb.Registered(); len(got) != 0 {
 		t.Errorf("after unregister: %q", got)
 	}
 	again, err := lkrpc.Register(lb, []lkrpc.HandlerDesc{stringDesc(greetMethod, greet)})
@@ -299,7 +299,7 @@ func TestRegisterRejectsIncompleteDescriptions(t *testing.T) {
 		if _, err := lkrpc.Register(lb, []lkrpc.HandlerDesc{good, d}); err == nil {
 			t.Errorf("description %d accepted", i)
 		}
-		if got := lb.registered(); len(got) != 0 {
+		if got := lb.Registered(); len(got) != 0 {
 			t.Errorf("description %d left %q registered", i, got)
 		}
 	}

@@ -70,8 +70,8 @@ func TestClientInterceptorSeesResolvedCallAndMayChangeIt(t *testing.T) {
 	if seen.Codec != lkrpc.CodecJSON || seen.Method != greetMethod || seen.Destination != "bob" || seen.Response != &resp {
 		t.Errorf("interceptor saw %+v", seen)
 	}
-	if codec.Detect(lb.lastCall().Payload) != codec.Binary || resp.GetValue() != "hello, rewritten" {
-		t.Errorf("change not applied: payload %q reply %q", lb.lastCall().Payload, resp.GetValue())
+	if codec.Detect(lb.LastCall().Payload) != codec.Binary || resp.GetValue() != "hello, rewritten" {
+		t.Errorf("change not applied: payload %q reply %q", lb.LastCall().Payload, resp.GetValue())
 	}
 }
 
@@ -84,7 +84,7 @@ func TestClientInterceptorMayAnswerWithoutSending(t *testing.T) {
 	var resp wrapperspb.StringValue
 	err := lkrpc.NewClient(lb, "bob", lkrpc.WithClientInterceptors(cached)).
 		Invoke(context.Background(), greetMethod, wrapperspb.String("x"), &resp)
-	if err != nil || resp.GetValue() != "from cache" || len(lb.calls) != 0 {
-		t.Errorf("err %v reply %q calls %d", err, resp.GetValue(), len(lb.calls))
+	if err != nil || resp.GetValue() != "from cache" || len(lb.Calls()) != 0 {
+		t.Errorf("err %v reply %q calls %d", err, resp.GetValue(), len(lb.Calls()))
 	}
 }

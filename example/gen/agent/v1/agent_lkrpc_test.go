@@ -2,9 +2,7 @@ package agentv1_test
 
 import (
 	"context"
-	"errors"
 	"strings"
-	"sync"
 	"testing"
 
 	"google.golang.org/protobuf/proto"
@@ -13,59 +11,8 @@ import (
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
+	"github.com/lkrpc/lkrpc/runtime/transport/transporttest"
 )
-
-// loopback is a Transport that hands every call straight to the handler
-// registered for its method, recording the payloads, so that these tests
-// exercise the generated code and the runtime without a room.
-type loopback struct {
-	mu       sync.Mutex
-	handlers map[string]transport.Handler
-	payloads map[string]string // last request payload per method
-}
-
-func newLoopback() *loopback {
-	return &loopback{handlers: map[string]transport.Handler{}, payloads: map[string]string{}}
-}
-
-func (l *loopback) Register(method string, h transport.Handler) (func(), error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	if _, dup := l.handlers[method]; dup {
-		return nil, errors.New("already registered: " + method)
-	}
-	l.handlers[method] = h
-	return func() {
-		l.mu.Lock()
-		defer l.mu.Unlock()
-		delete(l.handlers, method)
-	}, nil
-}
-
-func (l *loopback) Call(ctx context.Context, call transport.Call) (transport.Reply, error) {
-	l.mu.Lock()
-	h := l.handlers[call.Method]
-	l.payloads[call.Method] = call.Payload
-	l.mu.Unlock()
-	if h == nil {
-		return transport.Reply{}, rpcerr.New(rpcerr.UnsupportedMethod, "method not supported at destination")
-	}
-	payload, err := h(ctx, &transport.Request{Caller: "frontend", Method: call.Method, Payload: call.Payload})
-	if err != nil {
-		return transport.Reply{}, err
-	}
-	return transport.Reply{Payload: payload}, nil
-}
-
-func (l *loopback) methods() []string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	var names []string
-	for name := range l.handlers {
-		names = append(names, name)
-	}
-	return names
-}
 
 // agent implements part of VoiceAgent; the rest answers Unimplemented.
 type agent struct {
@@ -90,9 +37,9 @@ func (agent) Ping(context.Context, *agentv1.PingRequest) (*agentv1.PingResponse,
 	return &agentv1.PingResponse{}, nil
 }
 
-func serve(t *testing.T) (*loopback, agentv1.VoiceAgentClient) {
+func serve(t *testing.T) (*transporttest.Loopback, agentv1.VoiceAgentClient) {
 	t.Helper()
-	lb := newLoopback()
+	lb := transporttest.NewLoopback("frontend")
 	unregister, err := agentv1.RegisterVoiceAgentHandler(lb, agent{})
 	if err != nil {
 		t.Fatal(err)
@@ -103,7 +50,7 @@ func serve(t *testing.T) (*loopback, agentv1.VoiceAgentClient) {
 
 func TestRegisterServesEveryWireName(t *testing.T) {
 	lb, _ := serve(t)
-	got := lb.methods()
+	got := lb.Registered()
 	want := []string{
 		agentv1.VoiceAgentGetStatusMethod, agentv1.VoiceAgentSummarizeMethod,
 		agentv1.VoiceAgentAnnotateTranscriptMethod, agentv1.VoiceAgentSetVoiceMethod, "ping",
@@ -122,7 +69,7 @@ func TestRegisterServesEveryWireName(t *testing.T) {
 }
 
 func TestRegisterIsAllOrNothing(t *testing.T) {
-	lb := newLoopback()
+	lb := transporttest.NewLoopback("frontend")
 	// Someone already serves "ping": registering the service must fail and
 	// leave nothing of it registered.
 	if _, err := lb.Register("ping", func(context.Context, *transport.Request) (string, error) { return "", nil }); err != nil {
@@ -131,13 +78,13 @@ func TestRegisterIsAllOrNothing(t *testing.T) {
 	if _, err := agentv1.RegisterVoiceAgentHandler(lb, agent{}); err == nil {
 		t.Fatal("registration succeeded over an existing \"ping\" handler")
 	}
-	if got := lb.methods(); len(got) != 1 || got[0] != "ping" {
+	if got := lb.Registered(); len(got) != 1 || got[0] != "ping" {
 		t.Errorf("after the failed registration, registered = %v, want only the earlier \"ping\"", got)
 	}
 }
 
 func TestRegisterRefusesNilHandler(t *testing.T) {
-	if _, err := agentv1.RegisterVoiceAgentHandler(newLoopback(), nil); err == nil ||
+	if _, err := agentv1.RegisterVoiceAgentHandler(transporttest.NewLoopback("frontend"), nil); err == nil ||
 		!strings.Contains(err.Error(), "nil VoiceAgentHandler") {
 		t.Errorf("err = %v, want one naming the nil handler", err)
 	}
@@ -165,7 +112,7 @@ func TestTypedCalls(t *testing.T) {
 		t.Errorf("Summarize returned %d key points, summary %q", len(summary.GetKeyPoints()), summary.GetSummary())
 	}
 	// Summarize is JSON (the default codec): readable by a browser.
-	if p := lb.payloads[agentv1.VoiceAgentSummarizeMethod]; !strings.HasPrefix(p, "{") {
+	if p := lb.LastCall().Payload; !strings.HasPrefix(p, "{") {
 		t.Errorf("Summarize request payload starts %q, want JSON", p[:min(len(p), 20)])
 	}
 
@@ -185,7 +132,7 @@ func TestBinaryCodecOption(t *testing.T) {
 		t.Errorf("AnnotateTranscript error = %v (code %d), want code %d", err, code, rpcerr.UnsupportedMethod)
 	}
 	// Its options select the binary codec: base64, never JSON.
-	if p := lb.payloads[agentv1.VoiceAgentAnnotateTranscriptMethod]; p == "" || strings.HasPrefix(p, "{") {
+	if p := lb.LastCall().Payload; p == "" || strings.HasPrefix(p, "{") {
 		t.Errorf("AnnotateTranscript payload = %q, want base64 binary protobuf", p)
 	}
 }
