@@ -9,7 +9,7 @@ import (
 
 // routed is a packet on its way to its recipients.
 type routed struct {
-	pkt  *livekit.DataPacket // stamped; never handed out itself
+	pkt  *livekit.DataPacket // stamped; handed to the last recipient
 	to   []*Participant
 	from *Participant
 }
@@ -91,9 +91,17 @@ func (r *Room) deliverLocked(rt routed, copies int) {
 	}
 	fl := &flight{sender: rt.from, size: proto.Size(rt.pkt), refs: len(present) * copies}
 	rt.from.chargeLocked(fl.size)
+	// Every recipient gets its own copy, as off the network; the last one
+	// takes the routed packet itself (a routed packet is delivered once).
+	left := fl.refs
 	for _, q := range present {
 		for range copies {
-			q.pushLocked(item{pkt: proto.CloneOf(rt.pkt), fl: fl})
+			left--
+			pkt := rt.pkt
+			if left > 0 {
+				pkt = proto.CloneOf(rt.pkt)
+			}
+			q.pushLocked(item{pkt: pkt, fl: fl})
 		}
 	}
 }
