@@ -1,0 +1,30 @@
+// Package peer is lkrpc's participant link to a real LiveKit room: it joins
+// as a data-only participant, built from server-sdk-go v2.18.1's exported
+// signalling package and lksdk.NewPCTransport (no *lksdk.Room), and
+// implements link.Link for the protocol engine.
+//
+// What it does, and why this way (see /work/shared/PEERLINK.md):
+//
+//   - It joins on the single-peer-connection path (a JoinRequest carrying the
+//     client's offer) and advertises client protocol 2 with
+//     CAP_COMPRESSION_DEFLATE_RAW by default, which stock server-sdk-go cannot
+//     (it always advertises 0). WithClientProtocol lowers that to 1 or 0.
+//   - All data flows on the client-created "_reliable" data channel, both
+//     ways. Inbound packets are handed from pion's callback to one delivery
+//     goroutine, in arrival order, so pion is never blocked by the engine.
+//   - Sends are numbered (DataPacket.sequence) and flow-controlled with a
+//     high-water mark and pion's buffered-amount-low event, instead of
+//     waiting for the buffer to drain to zero before every chunk (what
+//     server-sdk-go does, 3–5 s per MiB). Control packets (link.IsControl)
+//     skip the wait so acks and responses never queue behind a stream.
+//   - The participant table follows JoinResponse and ParticipantUpdates by
+//     version and SID; a stale departed entry never replaces a live one.
+//   - Close leaves cleanly (LeaveRequest, then the server's own Leave reply).
+//   - A dropped signal connection is resumed (same session and SID; the data
+//     channel keeps flowing meanwhile) for up to WithResumeTimeout. What
+//     cannot be resumed ends the link: a failed ICE transport or closed data
+//     channel (ErrTransportFailed: an ICE restart is not implemented), a
+//     server-initiated leave (ErrRemovedByServer), a resume that keeps
+//     failing (ErrSignalLost). The receiver then gets Disconnected(err) and
+//     the engine fails its pending calls; a new Connect is the way back.
+package peer

@@ -1,0 +1,22 @@
+package peer_test
+
+import (
+	"os"
+	"testing"
+
+	"github.com/livekit/protocol/logger"
+	lksdk "github.com/livekit/server-sdk-go/v2"
+
+	"github.com/lkrpc/lkrpc/e2e/lkserver"
+)
+
+// TestMain runs the end-to-end tests inside the private network namespace
+// with a real livekit-server when LKRPC_E2E=1; otherwise they skip.
+// server-sdk-go and pion log every state change through the SDK's package
+// logger; LKRPC_E2E_SDK_LOG=1 keeps that noise, otherwise it is discarded.
+func TestMain(m *testing.M) {
+	if os.Getenv("LKRPC_E2E_SDK_LOG") != "1" {
+		lksdk.SetLogger(logger.GetDiscardLogger())
+	}
+	os.Exit(lkserver.Main(m))
+}

@@ -1,0 +1,185 @@
+package peer
+
+import (
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+	"github.com/livekit/protocol/logger"
+
+	"github.com/lkrpc/lkrpc/runtime/link"
+)
+
+// Defaults and limits. The send marks follow PEERLINK.md's measurements: any
+// high-water mark of 64 KiB or more took 1 MiB to a browser in 80–140 ms,
+// bounded by the reader; draining to zero before each chunk took 3.7 s.
+const (
+	// DefaultHighWater is the data channel buffered amount at which stream
+	// packets wait.
+	DefaultHighWater = 256 << 10
+	// DefaultLowWater is the buffered amount at which they resume.
+	DefaultLowWater = 64 << 10
+	// MinHighWater is the smallest high-water mark accepted.
+	MinHighWater = 64 << 10
+	// DefaultMaxQueuedBytes bounds received packets waiting for the receiver
+	// (before Attach, or while it is slow); beyond it packets are dropped.
+	DefaultMaxQueuedBytes = 64 << 20
+	// DefaultConnectTimeout bounds Connect: signal join, ICE and the data
+	// channel opening (joins took 10–100 ms on loopback).
+	DefaultConnectTimeout = 15 * time.Second
+	// DefaultResumeTimeout bounds the attempts to resume a dropped signal
+	// connection before the link ends with ErrSignalLost.
+	DefaultResumeTimeout = 10 * time.Second
+	// DefaultLeaveTimeout bounds how long Close waits for the server to
+	// answer the LeaveRequest.
+	DefaultLeaveTimeout = 2 * time.Second
+)
+
+// Option configures Connect.
+type Option func(*config)
+
+type config struct {
+	clientProtocol int32
+	capabilities   []livekit.ClientInfo_Capability
+	highWater      uint64
+	lowWater       uint64
+	maxQueued      int
+	leaveTimeout   time.Duration
+	connectTimeout time.Duration
+	resumeTimeout  time.Duration
+	log            logger.Logger
+	attributes     map[string]string
+	metadata       string
+	errs           []error
+}
+
+func defaultConfig() config {
+	return config{
+		clientProtocol: link.DefaultClientProtocol,
+		capabilities:   link.DefaultCapabilities(),
+		highWater:      DefaultHighWater,
+		lowWater:       DefaultLowWater,
+		maxQueued:      DefaultMaxQueuedBytes,
+		leaveTimeout:   DefaultLeaveTimeout,
+		connectTimeout: DefaultConnectTimeout,
+		resumeTimeout:  DefaultResumeTimeout,
+		log:            logger.GetDiscardLogger(),
+	}
+}
+
+// WithClientProtocol sets the client protocol to advertise (PROTOCOL.md §1):
+// link.ProtocolStreamsV2 (the default), link.ProtocolRPCv2 or
+// link.ProtocolV1. Below 2 no capabilities are advertised either, since the
+// compression capability only has a meaning at 2.
+func WithClientProtocol(p int32) Option {
+	return func(c *config) {
+		if p < link.ProtocolV1 || p > link.ProtocolStreamsV2 {
+			c.errs = append(c.errs, fmt.Errorf("peer: client protocol %d not supported (want 0, 1 or 2)", p))
+			return
+		}
+		c.clientProtocol = p
+	}
+}
+
+// WithCapabilities replaces the advertised capabilities (default:
+// CAP_COMPRESSION_DEFLATE_RAW). Pass none to advertise none.
+func WithCapabilities(caps ...livekit.ClientInfo_Capability) Option {
+	return func(c *config) { c.capabilities = slices.Clone(caps) }
+}
+
+// WithSendBuffer sets the flow-control marks of the reliable channel in
+// bytes: stream packets wait while the buffered amount is at least high and
+// resume when it falls to low. high must be at least MinHighWater and low
+// below high.
+func WithSendBuffer(high, low int) Option {
+	return func(c *config) {
+		if high < MinHighWater || low < 0 || low >= high {
+			c.errs = append(c.errs, fmt.Errorf("peer: send buffer marks high=%d low=%d: want high >= %d and 0 <= low < high", high, low, MinHighWater))
+			return
+		}
+		c.highWater, c.lowWater = uint64(high), uint64(low)
+	}
+}
+
+// WithMaxQueuedBytes bounds the received bytes waiting for the receiver
+// (default DefaultMaxQueuedBytes). Packets beyond it are dropped, never
+// blocking the peer connection; Link.DroppedPackets counts them.
+func WithMaxQueuedBytes(n int) Option {
+	return func(c *config) {
+		if n <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("peer: max queued bytes %d: want > 0", n))
+			return
+		}
+		c.maxQueued = n
+	}
+}
+
+// WithLeaveTimeout bounds how long Close waits for the server's Leave reply.
+func WithLeaveTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("peer: leave timeout %v: want > 0", d))
+			return
+		}
+		c.leaveTimeout = d
+	}
+}
+
+// WithConnectTimeout bounds Connect (default DefaultConnectTimeout); a
+// shorter ctx deadline still wins.
+func WithConnectTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d <= 0 {
+			c.errs = append(c.errs, fmt.Errorf("peer: connect timeout %v: want > 0", d))
+			return
+		}
+		c.connectTimeout = d
+	}
+}
+
+// WithResumeTimeout bounds how long the link tries to resume a dropped
+// signal connection (default DefaultResumeTimeout); 0 disables resuming, so
+// the link ends with ErrSignalLost at once.
+func WithResumeTimeout(d time.Duration) Option {
+	return func(c *config) {
+		if d < 0 {
+			c.errs = append(c.errs, fmt.Errorf("peer: resume timeout %v: want >= 0", d))
+			return
+		}
+		c.resumeTimeout = d
+	}
+}
+
+// WithLogger sets the logger for the link and the SDK pieces under it
+// (default: discard). pion's own logging goes to server-sdk-go's package
+// logger (lksdk.SetLogger).
+func WithLogger(l logger.Logger) Option {
+	return func(c *config) {
+		if l == nil {
+			c.errs = append(c.errs, fmt.Errorf("peer: nil logger"))
+			return
+		}
+		c.log = l
+	}
+}
+
+// WithAttributes sets participant attributes sent with the join (the token
+// must allow it).
+func WithAttributes(attrs map[string]string) Option {
+	return func(c *config) { c.attributes = attrs }
+}
+
+// WithMetadata sets participant metadata sent with the join.
+func WithMetadata(md string) Option {
+	return func(c *config) { c.metadata = md }
+}
+
+// advertised returns the capabilities actually advertised: none below
+// client protocol 2.
+func (c *config) advertised() []livekit.ClientInfo_Capability {
+	if c.clientProtocol < link.ProtocolStreamsV2 {
+		return nil
+	}
+	return c.capabilities
+}
