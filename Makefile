@@ -6,7 +6,7 @@ GO        ?= go
 BUF       := $(GO) tool -modfile=tools/go.mod buf
 FUZZTIME  ?= 5s
 
-.PHONY: all generate demo test check-generated vet unit race fuzz bench
+.PHONY: all generate demo test check-generated vet unit race fuzz e2e e2e-install bench
 
 all: demo
 
@@ -19,7 +19,7 @@ demo: generate
 	$(GO) run ./example/demo
 
 ## test: everything CI runs.
-test: check-generated vet race fuzz
+test: check-generated vet race fuzz e2e
 
 ## check-generated: fail when committed generated code differs from a fresh generation.
 check-generated: generate
@@ -42,3 +42,11 @@ race:
 ## fuzz: run every fuzz target briefly (FUZZTIME each).
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./scripts/fuzz.sh
+
+## e2e-install: livekit-server (into .cache/bin), Chromium (Debian) and the JS peers (npm ci); idempotent.
+e2e-install:
+	./e2e/install.sh
+
+## e2e: real livekit-server, browser and Go peers, inside a private network namespace (needs root).
+e2e: e2e-install
+	LKRPC_E2E=1 $(GO) test -race -count=1 -timeout 20m ./runtime/link/peer/ ./e2e/...

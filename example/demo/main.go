@@ -1,10 +1,13 @@
 // Command demo shows lkrpc end to end: a voice agent serves the generated
 // VoiceAgent service and a frontend calls it with the generated typed client,
-// both on the embedded in-memory room. Each call prints the transport its
-// request and reply took on the wire and how long it took.
+// on the embedded in-memory room, or on a real LiveKit server when
+// LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET are set. Each call
+// prints the transport its request and reply took on the wire and how long
+// it took.
 //
-//	go run ./example/demo            # 1 MiB large calls
+//	go run ./example/demo            # 1 MiB large calls, in memory
 //	go run ./example/demo -size 4MiB
+//	LIVEKIT_URL=ws://127.0.0.1:7880 LIVEKIT_API_KEY=devkey LIVEKIT_API_SECRET=secret go run ./example/demo
 package main
 
 import (
@@ -17,18 +20,23 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/livekit/protocol/logger"
+
 	"github.com/lkrpc/lkrpc/example/agent"
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
 	"github.com/lkrpc/lkrpc/runtime/engine"
-	"github.com/lkrpc/lkrpc/runtime/link"
-	"github.com/lkrpc/lkrpc/runtime/link/memroom"
+	"github.com/lkrpc/lkrpc/runtime/link/peer"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
 func main() {
 	size := flag.String("size", "1MiB", "payload size of the large calls (e.g. 512KiB, 1MiB, 4MiB)")
+	verbose := flag.Bool("v", false, "on a real server, show pion's WebRTC logs")
 	flag.Parse()
+	if !*verbose {
+		peer.SetSDKLogger(logger.GetDiscardLogger())
+	}
 	n, err := parseSize(*size)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -44,27 +52,26 @@ func run(large int) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	room := memroom.New()
-	defer room.Close()
-	agentT, err := join(room, "agent", link.DefaultClientProtocol)
+	var room *participants
+	var err error
+	if url := os.Getenv("LIVEKIT_URL"); url != "" {
+		key, secret := os.Getenv("LIVEKIT_API_KEY"), os.Getenv("LIVEKIT_API_SECRET")
+		if key == "" || secret == "" {
+			return errors.New("LIVEKIT_URL is set: set LIVEKIT_API_KEY and LIVEKIT_API_SECRET too")
+		}
+		room, err = onLiveKit(ctx, url, key, secret)
+	} else {
+		room, err = inMemory()
+	}
 	if err != nil {
 		return err
 	}
-	defer agentT.Close()
-	frontT, err := join(room, "frontend", link.DefaultClientProtocol)
-	if err != nil {
-		return err
-	}
-	defer frontT.Close()
-	// A second agent that advertises client protocol 0, as participants on
-	// SDKs that speak only RPC v1 do (livekit-client ≤ 2.18, server-sdk-go).
-	legacyT, err := join(room, "v1-agent", link.ProtocolV1)
-	if err != nil {
-		return err
-	}
-	defer legacyT.Close()
+	defer room.close()
 
-	for _, t := range []*engine.Engine{agentT, legacyT} {
+	// Both agents serve VoiceAgent; v1-agent advertises client protocol 0,
+	// as participants on SDKs that speak only RPC v1 do (livekit-client ≤
+	// 2.18, server-sdk-go).
+	for _, t := range []*engine.Engine{room.agent, room.v1Agent} {
 		unregister, err := agentv1.RegisterVoiceAgentHandler(t, agent.New("alloy", "echo"))
 		if err != nil {
 			return err
@@ -72,12 +79,12 @@ func run(large int) error {
 		defer unregister()
 	}
 
-	client := agentv1.NewVoiceAgentClient(frontT, "agent")
-	legacy := agentv1.NewVoiceAgentClient(frontT, "v1-agent")
+	client := agentv1.NewVoiceAgentClient(room.frontend, agentID)
+	legacy := agentv1.NewVoiceAgentClient(room.frontend, v1AgentID)
 	doc := document(large)
 	transcript := transcript(large)
 
-	fmt.Printf("lkrpc demo on the in-memory room: frontend calls agent (client protocol 2 + deflate) and v1-agent (client protocol 0)\n\n")
+	fmt.Printf("lkrpc demo on %s: frontend calls agent (client protocol 2 + deflate) and v1-agent (client protocol 0)\n\n", room.where)
 	tw := tabwriter.NewWriter(os.Stdout, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "CALL\tREQUEST\tVIA\tREPLY\tVIA\tTIME\tOUTCOME")
 	show := func(name string, call func(...lkrpc.CallOption) error) {
@@ -117,16 +124,6 @@ func run(large int) error {
 		return err
 	})
 	return tw.Flush()
-}
-
-// join puts one participant in the room and returns its protocol engine,
-// the transport generated clients and handlers use.
-func join(room *memroom.Room, identity string, protocol int32) (*engine.Engine, error) {
-	p, err := room.Join(identity, memroom.WithClientProtocol(protocol))
-	if err != nil {
-		return nil, fmt.Errorf("join %s: %w", identity, err)
-	}
-	return engine.New(p), nil
 }
 
 func outcome(err error) string {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/logger"
+	lksdk "github.com/livekit/server-sdk-go/v2"
 
 	"github.com/lkrpc/lkrpc/runtime/link"
 )
@@ -183,3 +184,9 @@ func (c *config) advertised() []livekit.ClientInfo_Capability {
 	}
 	return c.capabilities
 }
+
+// SetSDKLogger sets server-sdk-go's package logger, which pion's WebRTC logs
+// (ICE, DTLS, SCTP) go to. It is process-wide, unlike WithLogger; pion is
+// chatty (harmless failed listens, STUN timeouts), so applications that do
+// not want that on stderr pass logger.GetDiscardLogger().
+func SetSDKLogger(l logger.Logger) { lksdk.SetLogger(l) }
