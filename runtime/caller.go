@@ -12,9 +12,19 @@ import (
 // anything the caller wrote in its payload, so it can be trusted as much as
 // the room's tokens.
 type Caller struct {
-	Identity  string // the caller's participant identity
-	RequestID string // the request id, the same on both sides of the call
-	Method    string // the wire method name
+	Identity string // the caller's participant identity
+	// Kind is the caller's participant kind as the room announced it
+	// ("STANDARD", "AGENT", "SIP", "INGRESS", "EGRESS", … as LiveKit's
+	// ParticipantInfo.Kind names it); empty when the room does not know
+	// the caller. Like the identity it comes from the server, not the caller.
+	Kind string
+	// Attributes are the caller's participant attributes when the request
+	// arrived; nil when it has none. Participants with the
+	// canUpdateOwnMetadata grant can set their own attributes, so only trust
+	// them as far as the room's tokens allow. Do not modify the map.
+	Attributes map[string]string
+	RequestID  string // the request id, the same on both sides of the call
+	Method     string // the wire method name
 	// Deadline is when the caller stops waiting, from the advisory response
 	// timeout it sent; zero when it sent none. Callers add margins of their
 	// own (livekit-client sends at least 8 s), so treat it as a hint.

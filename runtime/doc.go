@@ -55,6 +55,21 @@
 // The transport adds the protocol's own failures (1401, 1402 on the v1 path,
 // 1404, 1501, 1503, 1505); they pass through unchanged.
 //
+// # Authorization
+//
+// WithAuthorizer restricts who may call a registration's methods; every
+// authorizer given must allow a call. Caller carries what the room's server
+// says about the caller (identity, kind, attributes), never what the caller
+// wrote, and AllowIdentities, AllowKinds and RequireAttribute are the
+// common checks:
+//
+//	lkrpc.Register(t, descs,
+//		lkrpc.WithAuthorizer(lkrpc.AllowKinds("AGENT")),
+//		lkrpc.WithAuthorizer(lkrpc.RequireAttribute("role", "dispatcher")))
+//
+// A refusal is 2403 "Permission denied"; its reason is logged and reaches
+// the caller only with WithErrorText(true).
+//
 // # Interceptors
 //
 // Client and server interceptors run in the order given, the first

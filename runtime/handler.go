@@ -72,11 +72,13 @@ func newServer(d HandlerDesc, cfg *handlerConfig) (*server, error) {
 func (s *server) handle(ctx context.Context, r *transport.Request) (payload string, err error) {
 	m := s.desc.Method
 	caller := Caller{
-		Identity:  r.Caller,
-		RequestID: r.RequestID,
-		Method:    r.Method,
-		Codec:     codecNameOf(s.replyCodec(r.Payload, codec.Detect(r.Payload))),
-		Transfer:  r.Transfer,
+		Identity:   r.Caller,
+		Kind:       r.CallerKind,
+		Attributes: r.CallerAttributes,
+		RequestID:  r.RequestID,
+		Method:     r.Method,
+		Codec:      codecNameOf(s.replyCodec(r.Payload, codec.Detect(r.Payload))),
+		Transfer:   r.Transfer,
 	}
 	if r.ResponseTimeout > 0 {
 		caller.Deadline = time.Now().Add(r.ResponseTimeout)

@@ -29,14 +29,23 @@ const (
 	DefaultMaxRequestsPerSender = 4096
 )
 
-// Limits bound what the engine accepts from remote participants.
+// Limits bound what the engine accepts from remote participants. Input over
+// a limit fails its stream at once (a request is answered 1500 with data
+// naming the limit; a response fails the call with 1500 saying so) and
+// nothing past the limit is buffered.
 type Limits struct {
 	// MaxPayloadBytes is the largest reassembled stream payload (request or
-	// response); 0 means the datastream default.
+	// response, after inflating); 0 means the datastream default (64 MiB,
+	// datastream.DefaultMaxPayloadBytes).
 	MaxPayloadBytes int64
 	// MaxStreamsPerSender is how many streams one sender may have open at
-	// once; 0 means the datastream default.
+	// once; 0 means the datastream default (32,
+	// datastream.DefaultMaxStreamsPerSender).
 	MaxStreamsPerSender int
+	// MaxBufferedBytes bounds the bytes all open incoming streams buffer
+	// together, whoever sends them; 0 means the datastream default
+	// (256 MiB, datastream.DefaultMaxBufferedBytes).
+	MaxBufferedBytes int64
 	// MaxRequestsPerSender is how many handlers may run at once for one
 	// caller; 0 means DefaultMaxRequestsPerSender.
 	MaxRequestsPerSender int
@@ -185,5 +194,6 @@ func (c *config) assemblerLimits() datastream.Limits {
 	return datastream.Limits{
 		MaxPayloadBytes:     c.limits.MaxPayloadBytes,
 		MaxStreamsPerSender: c.limits.MaxStreamsPerSender,
+		MaxBufferedBytes:    c.limits.MaxBufferedBytes,
 	}
 }

@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"fmt"
+	"maps"
 	"runtime/debug"
 	"time"
 	"unicode/utf8"
@@ -128,14 +129,30 @@ func (e *Engine) runHandler(ctx context.Context, h transport.Handler, in *inboun
 			payload, err = "", builtin(rpcerr.ApplicationError)
 		}
 	}()
-	return h(ctx, &transport.Request{
+	req := &transport.Request{
 		Caller:          in.caller,
 		RequestID:       in.id,
 		Method:          in.method,
 		Payload:         in.payload,
 		ResponseTimeout: in.timeout,
 		Transfer:        in.transfer,
-	})
+	}
+	e.describeCaller(req)
+	return h(ctx, req)
+}
+
+// describeCaller adds what the room says about the caller (kind and
+// attributes), so authorizers can decide on more than the identity. A
+// caller the room does not know (any more) gets neither.
+func (e *Engine) describeCaller(req *transport.Request) {
+	p, ok := e.link.Participant(req.Caller)
+	if !ok {
+		return
+	}
+	req.CallerKind = p.Kind.String()
+	if len(p.Attributes) > 0 {
+		req.CallerAttributes = maps.Clone(p.Attributes)
+	}
 }
 
 // wireError is what the caller gets for a handler's error: an *rpcerr.Error

@@ -58,6 +58,15 @@ type Request struct {
 	// ResponseTimeout is the advisory timeout the caller sent.
 	ResponseTimeout time.Duration
 	Transfer        Transfer // how the request arrived
+	// CallerKind is the caller's participant kind as the room announced it
+	// when the request arrived, spelled as LiveKit's ParticipantInfo.Kind
+	// enum names it ("STANDARD", "INGRESS", "EGRESS", "SIP", "AGENT", …);
+	// empty when the caller is not (or no longer) known to the room.
+	CallerKind string
+	// CallerAttributes are the caller's participant attributes as the room
+	// announced them when the request arrived; nil when it has none or is
+	// unknown. Handlers must not modify the map.
+	CallerAttributes map[string]string
 }
 
 // Route forces how a request travels. Tests and benchmarks use it; users

@@ -1,0 +1,158 @@
+package faults_test
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"runtime/metrics"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/lkrpc/lkrpc/runtime/engine"
+	"github.com/lkrpc/lkrpc/runtime/rpcerr"
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// TestPeakMemory100Streams10MiB measures the peak heap while one engine
+// receives 100 concurrent 10 MiB request streams (1 GiB of payload) from 4
+// callers, first with the default limits, then with limits raised so that
+// all of them are accepted. It moves a GiB through the in-memory room, so it
+// runs only on request:
+//
+//	LKRPC_MEMTEST=1 go test -run TestPeakMemory100Streams10MiB -v ./runtime/faults/
+func TestPeakMemory100Streams10MiB(t *testing.T) {
+	if testing.Short() || os.Getenv("LKRPC_MEMTEST") != "1" {
+		t.Skip("a 1 GiB measurement: set LKRPC_MEMTEST=1 (and no -short) to run it")
+	}
+	const streams, size, callers = 100, 10 << 20, 4
+	payload := payloadOf(size) // shared by every call: the callers hold it once
+	for _, c := range []struct {
+		name   string
+		limits engine.Limits
+	}{
+		{"default limits", engine.Limits{}},
+		{"limits raised to admit all", engine.Limits{MaxStreamsPerSender: streams, MaxBufferedBytes: 2 << 30}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			v := newEnv(t)
+			bob := v.join("bob", plain(), engine.WithLimits(c.limits))
+			serve(t, bob, "faults.Size", func(_ context.Context, r *transport.Request) (string, error) {
+				return strconv.Itoa(len(r.Payload)), nil
+			})
+			var members []member
+			for i := range callers {
+				members = append(members, v.join(fmt.Sprint("caller-", i), plain(), engine.WithAckTimeout(time.Minute)))
+			}
+			runtime.GC()
+			base := heapObjects()
+			resetPeakRSS()
+			stop := samplePeak()
+			start := time.Now()
+			var runs []*callRun
+			for i := range streams {
+				runs = append(runs, v.start(members[i%callers], transport.Call{
+					Destination: "bob", Method: "faults.Size", Payload: payload, Timeout: 2 * time.Minute,
+				}))
+			}
+			ok, refused := 0, map[string]int{}
+			for _, r := range runs {
+				res := r.wait(t, 3*time.Minute)
+				switch e, isRPC := rpcerr.From(res.err); {
+				case res.err == nil && res.reply.Payload == strconv.Itoa(size):
+					ok++
+				case isRPC && e.Code == rpcerr.ApplicationError:
+					refused[limitOf(e.Data)]++
+				default:
+					t.Errorf("call ended with %q, %v", res.reply.Payload, res.err)
+				}
+			}
+			elapsed := time.Since(start)
+			heap, live := stop()
+			t.Logf("%d×%d MiB inbound streams from %d callers in %v: %d completed, refused %v; "+
+				"peak heap %d MiB (live at a GC: %d MiB) above a %d MiB baseline; process peak RSS %s",
+				streams, size>>20, callers, elapsed.Round(time.Millisecond), ok, refused,
+				(heap-base)>>20, (live-base)>>20, base>>20, peakRSS())
+		})
+	}
+}
+
+// limitOf shortens a refusal's data to the limit it names.
+func limitOf(data string) string {
+	for _, s := range []string{"open streams would buffer more than", "streams open", "more than the limit of"} {
+		if strings.Contains(data, s) {
+			return s
+		}
+	}
+	return data
+}
+
+// Heap metrics: all heap objects (garbage not yet collected included), and
+// the heap found live by the last GC.
+const (
+	heapMetric = "/memory/classes/heap/objects:bytes"
+	liveMetric = "/gc/heap/live:bytes"
+)
+
+func heapObjects() uint64 {
+	s := []metrics.Sample{{Name: heapMetric}}
+	metrics.Read(s)
+	return s[0].Value.Uint64()
+}
+
+// samplePeak samples the heap every millisecond until stop, which returns
+// the highest heap and live heap seen. runtime/metrics does not stop the
+// world, so the sampling barely disturbs what it measures.
+func samplePeak() (stop func() (heap, live uint64)) {
+	var maxHeap, maxLive uint64
+	samples := []metrics.Sample{{Name: heapMetric}, {Name: liveMetric}}
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(time.Millisecond)
+		defer tick.Stop()
+		for {
+			metrics.Read(samples)
+			maxHeap = max(maxHeap, samples[0].Value.Uint64())
+			maxLive = max(maxLive, samples[1].Value.Uint64())
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+		}
+	}()
+	return func() (uint64, uint64) {
+		close(done)
+		wg.Wait()
+		return maxHeap, maxLive
+	}
+}
+
+// resetPeakRSS starts a new peak resident set measurement (Linux: writing
+// 5 to clear_refs resets VmHWM); where that is impossible the peak stays
+// the process's.
+func resetPeakRSS() { _ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0) }
+
+// peakRSS returns the process's peak resident set (VmHWM) as Linux reports
+// it, or "unknown".
+func peakRSS() string {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return "unknown"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "unknown"
+}
