@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
+	"github.com/lkrpc/lkrpc/runtime/link"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
@@ -74,6 +75,10 @@ func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, e
 	switch {
 	case sendErr == nil:
 		e.armResponseTimer(p, timeout)
+	case sendCtx.Err() == nil && errors.Is(sendErr, link.ErrClosed):
+		// The link went before it could report it: the same outcome as
+		// Disconnected, whichever comes first.
+		e.finish(p, transport.Reply{}, rpcerr.New(rpcerr.RecipientDisconnected, "link lost: "+sendErr.Error()))
 	case sendCtx.Err() == nil:
 		// The call is still pending, so the failure is the link's own.
 		e.finish(p, transport.Reply{}, rpcerr.New(rpcerr.SendFailed, "failed to send request: "+sendErr.Error()))

@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -226,6 +227,21 @@ func TestCallSendFailure(t *testing.T) {
 	re := wantCode(t, err, rpcerr.SendFailed)
 	if !strings.Contains(re.Message, "data channel closed") {
 		t.Errorf("error message %q does not name the cause", re.Message)
+	}
+}
+
+// A send that fails because the link is gone is the link's loss, not a
+// failed send: 1503, as when Disconnected arrives first.
+func TestCallSendOnClosedLinkIs1503(t *testing.T) {
+	checkGoroutines(t)
+	l, e := newCaller(t, link.ProtocolV1)
+	l.setHook(func(context.Context, *livekit.DataPacket) error {
+		return fmt.Errorf("fake: %w", link.ErrClosed)
+	})
+	_, err := e.Call(context.Background(), transport.Call{Destination: "bob", Method: "m"})
+	re := wantCode(t, err, rpcerr.RecipientDisconnected)
+	if !strings.HasPrefix(re.Message, "link lost: ") {
+		t.Errorf("error message %q does not say the link was lost", re.Message)
 	}
 }
 

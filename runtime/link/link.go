@@ -6,6 +6,7 @@ package link
 
 import (
 	"context"
+	"errors"
 	"slices"
 
 	"github.com/livekit/protocol/livekit"
@@ -21,6 +22,12 @@ const (
 	// CAP_COMPRESSION_DEFLATE_RAW, raw-DEFLATE streams.
 	ProtocolStreamsV2 int32 = 2
 )
+
+// ErrClosed is wrapped by every error a link returns because the local
+// participant is no longer in the room (closed, left, removed, or the
+// connection lost for good), so the engine can tell a lost link (1503) from
+// a failed send (1505).
+var ErrClosed = errors.New("link closed")
 
 // DefaultClientProtocol is what lkrpc links advertise unless told otherwise.
 const DefaultClientProtocol = ProtocolStreamsV2
@@ -88,7 +95,7 @@ type Link interface {
 	// Send publishes pkt on the reliable channel, in order with the caller's
 	// earlier sends. It blocks while the link's send buffer is above its
 	// high-water mark (backpressure) and fails when ctx ends or the link is
-	// closed. Control packets (IsControl) are not held behind stream data.
+	// closed (with an error wrapping ErrClosed). Control packets (IsControl) are not held behind stream data.
 	Send(ctx context.Context, pkt *livekit.DataPacket) error
 	// Close leaves the room.
 	Close() error

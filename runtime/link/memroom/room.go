@@ -15,9 +15,9 @@ import (
 // Errors returned by the room and its participants.
 var (
 	// ErrRoomClosed: the room was closed.
-	ErrRoomClosed = errors.New("memroom: room closed")
+	ErrRoomClosed = fmt.Errorf("memroom: room closed: %w", link.ErrClosed)
 	// ErrLeft: the participant has left the room (Close or Room.Remove).
-	ErrLeft = errors.New("memroom: participant has left the room")
+	ErrLeft = fmt.Errorf("memroom: participant has left the room: %w", link.ErrClosed)
 	// ErrDuplicateIdentity: a participant with that identity is already in the room.
 	ErrDuplicateIdentity = errors.New("memroom: identity already in the room")
 )

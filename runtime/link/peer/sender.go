@@ -111,7 +111,7 @@ func (s *sender) send(ctx context.Context, pkt *livekit.DataPacket) error {
 func (s *sender) check(ctx context.Context) error {
 	select {
 	case <-s.ended:
-		return s.endErr()
+		return fmt.Errorf("%w: %w", link.ErrClosed, s.endErr())
 	default:
 	}
 	return ctx.Err()
