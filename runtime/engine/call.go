@@ -88,7 +88,7 @@ func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, e
 
 	<-p.done
 	if p.err != nil {
-		return transport.Reply{}, p.err
+		return transport.Reply{Request: sent}, p.err
 	}
 	reply := p.reply
 	reply.Request = sent

@@ -161,9 +161,14 @@ func TestCallErrorResponse(t *testing.T) {
 	l.next(t)
 	l.deliver(rpcAck("bob", "id-1"))
 	l.deliver(rpcErrorResponse("bob", "id-1", 4242, "nope"))
-	re := wantCode(t, await(t, res).err, 4242)
+	r := await(t, res)
+	re := wantCode(t, r.err, 4242)
 	if re.Message != "nope" {
 		t.Errorf("message = %q", re.Message)
+	}
+	// A failed call still says how its request went.
+	if got := r.reply.Request; got.Kind != transport.KindPacket || got.Packets != 1 {
+		t.Errorf("failed call's request transfer = %+v, want one v1 packet", got)
 	}
 }
 

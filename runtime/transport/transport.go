@@ -18,7 +18,8 @@ type Transport interface {
 	// A failure is an *rpcerr.Error whose code follows PROTOCOL.md (the
 	// response timeout, including ctx's deadline, is 1502); cancelling ctx
 	// ends the call promptly with an error that wraps context.Canceled.
-	// Every call ends exactly once.
+	// Every call ends exactly once. A failed call's Reply still says how the
+	// request travelled (Kind none when it was not sent).
 	Call(ctx context.Context, call Call) (Reply, error)
 
 	// Register serves method with h. It fails when method is already
@@ -36,7 +37,8 @@ type Call struct {
 	Route       Route         // forced route; RouteAuto lets the engine choose
 }
 
-// Reply is the outcome of a successful call.
+// Reply is the outcome of a call: the response (on success) and how the
+// payloads travelled.
 type Reply struct {
 	Payload  string
 	Request  Transfer // how the request travelled
