@@ -50,3 +50,7 @@ e2e-install:
 ## e2e: real livekit-server, browser and Go peers, inside a private network namespace (needs root).
 e2e: e2e-install
 	LKRPC_E2E=1 $(GO) test -race -count=1 -timeout 20m ./runtime/link/peer/ ./e2e/...
+
+## bench: the generator's performance row against protoc-gen-psrpc, -go-grpc and -connect-go (issue 5).
+bench:
+	./bench/run.sh $(BENCHFLAGS)

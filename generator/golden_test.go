@@ -28,6 +28,7 @@ var goldenCases = []goldenCase{
 	{name: "nopackage"},
 	{name: "multifile"},
 	{name: "imports"},
+	{name: "samename"},
 	{name: "nested"},
 	{name: "collisions"},
 	{name: "proto2"},

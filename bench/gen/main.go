@@ -1,0 +1,73 @@
+// Command gen is the generator's performance row: it runs protoc-gen-lkrpc
+// and the baseline plugins (protoc-gen-psrpc, protoc-gen-go-grpc,
+// protoc-gen-connect-go) on the same synthetic request of 500 services × 10
+// unary methods, as protoc would (request on stdin, response on stdout), and
+// prints wall time, CPU time and peak RSS of each child (each started by a
+// small launcher, see launcher.go), what each plugin's output costs to
+// reformat (reformat.go: the floor of a protogen plugin's run), lkrpc's ratio
+// to each baseline, and PASS/FAIL against the targets "faster than every
+// baseline" and "peak memory no more than protoc-gen-go-grpc's".
+//
+// Run it from anywhere inside the repository:
+//
+//	go run ./bench/gen [-n 5] [-strict]
+//
+// Everything it builds or installs goes to <repo>/.cache/bench: the
+// baselines are installed there with GOBIN (never globally, never through
+// this repository's go.mod) and reused while their versions match.
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+)
+
+func main() {
+	if len(os.Args) == 3 && os.Args[1] == launchArg {
+		os.Exit(runLauncher(os.Args[2]))
+	}
+	runs := flag.Int("n", 5, "runs per plugin, interleaved round-robin so that every plugin shares the machine's noise")
+	strict := flag.Bool("strict", false, "exit with status 1 when a target is missed, not only when a plugin fails")
+	flag.Parse()
+	if err := run(*runs, *strict); err != nil {
+		fmt.Fprintln(os.Stderr, "bench/gen:", err)
+		os.Exit(1)
+	}
+}
+
+func run(runs int, strict bool) error {
+	if runs < 1 {
+		return fmt.Errorf("-n %d: need at least one run per plugin", runs)
+	}
+	root, err := repoRoot()
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(root, ".cache", "bench")
+	plugins, err := preparePlugins(root, filepath.Join(dir, "bin"))
+	if err != nil {
+		return err
+	}
+	req, err := writeRequest(root, filepath.Join(dir, "request-500x10.bin"))
+	if err != nil {
+		return err
+	}
+	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
+		// Wall times are only comparable between runs on an equally loaded machine.
+		fmt.Printf("load average: %s", load)
+	}
+	fmt.Printf("request: %d services × %d methods in %d files to generate, %d bytes; %d runs per plugin\n\n",
+		req.services, req.methods, req.serviceFiles, len(req.wire), runs)
+
+	results, err := measureAll(plugins, req, runs)
+	if err != nil {
+		return err
+	}
+	met := report(os.Stdout, results)
+	if strict && !met {
+		return fmt.Errorf("a target was missed")
+	}
+	return nil
+}
