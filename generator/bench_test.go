@@ -72,7 +72,7 @@ func TestSynthRequest(t *testing.T) {
 	}
 	invokes := 0
 	for _, f := range resp.GetFile() {
-		invokes += strings.Count(f.GetContent(), ".Invoke(ctx, ")
+		invokes += strings.Count(f.GetContent(), "lkrpc.Call[")
 	}
 	if invokes != services*methods {
 		t.Errorf("%d client methods generated, want %d", invokes, services*methods)

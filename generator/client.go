@@ -70,14 +70,9 @@ func generateClientImpl(f *jen.File, s *serviceModel) {
 		f.Line()
 		f.Comment(docComment(fmt.Sprintf("%s calls %s.", m.names.GoMethod, m.method.Desc.FullName())))
 		f.Func().Params(jen.Id("c").Op("*").Id(s.names.clientImpl)).Id(m.names.GoMethod).Add(clientSignature(m)).Block(
-			jen.Id("resp").Op(":=").New(qual(m.method.Output.GoIdent)),
-			jen.If(
-				jen.Err().Op(":=").Id("c").Dot("client").Dot("Invoke").Call(
-					jen.Id("ctx"), jen.Id(m.names.spec), jen.Id("req"), jen.Id("resp"), jen.Id("opts").Op("..."),
-				),
-				jen.Err().Op("!=").Nil(),
-			).Block(jen.Return(jen.Nil(), jen.Err())),
-			jen.Return(jen.Id("resp"), jen.Nil()),
+			jen.Return(jen.Qual(RuntimePackage, "Call").Types(qual(m.method.Output.GoIdent)).Call(
+				jen.Id("ctx"), jen.Id("c").Dot("client"), jen.Id(m.names.spec), jen.Id("req"), jen.Id("opts").Op("..."),
+			)),
 		)
 	}
 }

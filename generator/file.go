@@ -13,7 +13,6 @@ const (
 	contextPackage = "context"
 	errorsPackage  = "errors"
 	timePackage    = "time"
-	protoPackage   = "google.golang.org/protobuf/proto"
 )
 
 // generateFile emits model's file through gen.
@@ -54,7 +53,6 @@ func registerImports(gen *protogen.Plugin, f *jen.File, model *fileModel) {
 		contextPackage: "context",
 		errorsPackage:  "errors",
 		timePackage:    "time",
-		protoPackage:   "proto",
 	})
 	seen := map[protogen.GoImportPath]bool{model.file.GoImportPath: true}
 	for _, s := range model.services {

@@ -84,22 +84,7 @@ func generateRegisterHandler(f *jen.File, s *serviceModel) {
 // multiLine renders a composite literal one element per line.
 var multiLine = jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}
 
-// oneLineBlock renders a function body on the line of its signature.
-var oneLineBlock = jen.Options{Open: "{ ", Close: " }"}
-
-// handlerDesc is one lkrpc.HandlerDesc literal.
+// handlerDesc is one lkrpc.Handle(spec, h.Method) entry.
 func handlerDesc(m methodModel) *jen.Statement {
-	in := m.method.Input.GoIdent
-	return jen.Custom(multiLine,
-		jen.Id("Method").Op(":").Id(m.names.spec),
-		jen.Id("NewRequest").Op(":").Func().Params().Qual(protoPackage, "Message").Custom(oneLineBlock,
-			jen.Return(jen.New(qual(in))),
-		),
-		jen.Id("Call").Op(":").Func().Params(
-			jen.Id("ctx").Qual(contextPackage, "Context"),
-			jen.Id("req").Qual(protoPackage, "Message"),
-		).Params(jen.Qual(protoPackage, "Message"), jen.Error()).Block(
-			jen.Return(jen.Id("h").Dot(m.names.GoMethod).Call(jen.Id("ctx"), jen.Id("req").Assert(jen.Op("*").Add(qual(in))))),
-		),
-	)
+	return jen.Qual(RuntimePackage, "Handle").Call(jen.Id(m.names.spec), jen.Id("h").Dot(m.names.GoMethod))
 }

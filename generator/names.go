@@ -191,5 +191,5 @@ func importAlias(ns *namespace, packageName string) string {
 
 // fixedImports are the package names generated code may import itself.
 var fixedImports = map[string]bool{
-	"context": true, "errors": true, "time": true, "proto": true, RuntimeAlias: true,
+	"context": true, "errors": true, "time": true, RuntimeAlias: true,
 }

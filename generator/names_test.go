@@ -39,7 +39,7 @@ func TestImportAlias(t *testing.T) {
 	ns.reserve("Shared")
 	tests := map[string]string{
 		"emptypb": "emptypb", // the usual case: the package's own name
-		"proto":   "protopb", // the protobuf runtime is imported as proto
+		"proto":   "proto",   // generated code itself imports no package named proto
 		"lkrpc":   "lkrpcpb", // the runtime is imported as lkrpc
 		"ctx":     "ctxpb",   // a parameter of generated methods
 		"req":     "reqpb",

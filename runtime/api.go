@@ -72,6 +72,21 @@ func (c *Client) Invoke(ctx context.Context, m *Method, req, resp proto.Message,
 	return c.invoke(ctx, m, req, resp, opts)
 }
 
+// Call invokes m with req through c and returns the decoded reply, a new
+// Resp. Each method of a generated client is one call to it:
+//
+//	return lkrpc.Call[HelloReply](ctx, c.client, greeterSayHelloSpec, req, opts...)
+func Call[Resp any, PResp interface {
+	*Resp
+	proto.Message
+}](ctx context.Context, c *Client, m *Method, req proto.Message, opts ...CallOption) (PResp, error) {
+	resp := PResp(new(Resp))
+	if err := c.invoke(ctx, m, req, resp, opts); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
 // CallOption configures a call (or every call of a client): WithTimeout,
 // WithCodec, WithRoute, WithReport, WithClientInterceptors.
 type CallOption interface{ applyCall(*callConfig) }
@@ -87,6 +102,23 @@ type HandlerDesc struct {
 	NewRequest func() proto.Message
 	// Call invokes the user's implementation with the decoded request.
 	Call func(ctx context.Context, req proto.Message) (proto.Message, error)
+}
+
+// Handle describes method m served by fn, for Register. A generated
+// registration lists one per method:
+//
+//	lkrpc.Handle(greeterSayHelloSpec, h.SayHello),
+func Handle[Req any, PReq interface {
+	*Req
+	proto.Message
+}, Resp proto.Message](m *Method, fn func(context.Context, PReq) (Resp, error)) HandlerDesc {
+	return HandlerDesc{
+		Method:     m,
+		NewRequest: func() proto.Message { return PReq(new(Req)) },
+		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
+			return fn(ctx, req.(PReq))
+		},
+	}
 }
 
 // Register serves every method in descs on t, or none: when one fails, those

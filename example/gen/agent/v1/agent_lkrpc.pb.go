@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 	"time"
 )
 
@@ -107,47 +106,27 @@ type voiceAgentClient struct {
 
 // GetStatus calls example.agent.v1.VoiceAgent.GetStatus.
 func (c *voiceAgentClient) GetStatus(ctx context.Context, req *GetStatusRequest, opts ...lkrpc.CallOption) (*GetStatusResponse, error) {
-	resp := new(GetStatusResponse)
-	if err := c.client.Invoke(ctx, voiceAgentGetStatusSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[GetStatusResponse](ctx, c.client, voiceAgentGetStatusSpec, req, opts...)
 }
 
 // Summarize calls example.agent.v1.VoiceAgent.Summarize.
 func (c *voiceAgentClient) Summarize(ctx context.Context, req *SummarizeRequest, opts ...lkrpc.CallOption) (*SummarizeResponse, error) {
-	resp := new(SummarizeResponse)
-	if err := c.client.Invoke(ctx, voiceAgentSummarizeSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[SummarizeResponse](ctx, c.client, voiceAgentSummarizeSpec, req, opts...)
 }
 
 // AnnotateTranscript calls example.agent.v1.VoiceAgent.AnnotateTranscript.
 func (c *voiceAgentClient) AnnotateTranscript(ctx context.Context, req *AnnotateTranscriptRequest, opts ...lkrpc.CallOption) (*AnnotateTranscriptResponse, error) {
-	resp := new(AnnotateTranscriptResponse)
-	if err := c.client.Invoke(ctx, voiceAgentAnnotateTranscriptSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[AnnotateTranscriptResponse](ctx, c.client, voiceAgentAnnotateTranscriptSpec, req, opts...)
 }
 
 // SetVoice calls example.agent.v1.VoiceAgent.SetVoice.
 func (c *voiceAgentClient) SetVoice(ctx context.Context, req *SetVoiceRequest, opts ...lkrpc.CallOption) (*SetVoiceResponse, error) {
-	resp := new(SetVoiceResponse)
-	if err := c.client.Invoke(ctx, voiceAgentSetVoiceSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[SetVoiceResponse](ctx, c.client, voiceAgentSetVoiceSpec, req, opts...)
 }
 
 // Ping calls example.agent.v1.VoiceAgent.Ping.
 func (c *voiceAgentClient) Ping(ctx context.Context, req *PingRequest, opts ...lkrpc.CallOption) (*PingResponse, error) {
-	resp := new(PingResponse)
-	if err := c.client.Invoke(ctx, voiceAgentPingSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[PingResponse](ctx, c.client, voiceAgentPingSpec, req, opts...)
 }
 
 // VoiceAgentHandler serves the example.agent.v1.VoiceAgent service. Register an
@@ -222,40 +201,10 @@ func RegisterVoiceAgentHandler(t lkrpc.Transport, h VoiceAgentHandler, opts ...l
 		return nil, errors.New("RegisterVoiceAgentHandler: nil VoiceAgentHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     voiceAgentGetStatusSpec,
-			NewRequest: func() proto.Message { return new(GetStatusRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.GetStatus(ctx, req.(*GetStatusRequest))
-			},
-		},
-		{
-			Method:     voiceAgentSummarizeSpec,
-			NewRequest: func() proto.Message { return new(SummarizeRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Summarize(ctx, req.(*SummarizeRequest))
-			},
-		},
-		{
-			Method:     voiceAgentAnnotateTranscriptSpec,
-			NewRequest: func() proto.Message { return new(AnnotateTranscriptRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.AnnotateTranscript(ctx, req.(*AnnotateTranscriptRequest))
-			},
-		},
-		{
-			Method:     voiceAgentSetVoiceSpec,
-			NewRequest: func() proto.Message { return new(SetVoiceRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.SetVoice(ctx, req.(*SetVoiceRequest))
-			},
-		},
-		{
-			Method:     voiceAgentPingSpec,
-			NewRequest: func() proto.Message { return new(PingRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Ping(ctx, req.(*PingRequest))
-			},
-		},
+		lkrpc.Handle(voiceAgentGetStatusSpec, h.GetStatus),
+		lkrpc.Handle(voiceAgentSummarizeSpec, h.Summarize),
+		lkrpc.Handle(voiceAgentAnnotateTranscriptSpec, h.AnnotateTranscript),
+		lkrpc.Handle(voiceAgentSetVoiceSpec, h.SetVoice),
+		lkrpc.Handle(voiceAgentPingSpec, h.Ping),
 	}, opts...)
 }

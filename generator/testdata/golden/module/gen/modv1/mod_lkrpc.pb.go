@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -45,11 +44,7 @@ type modularClient struct {
 
 // Call calls mod.v1.Modular.Call.
 func (c *modularClient) Call(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, modularCallSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, modularCallSpec, req, opts...)
 }
 
 // ModularHandler serves the mod.v1.Modular service. Register an implementation
@@ -79,12 +74,6 @@ func RegisterModularHandler(t lkrpc.Transport, h ModularHandler, opts ...lkrpc.H
 		return nil, errors.New("RegisterModularHandler: nil ModularHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     modularCallSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Call(ctx, req.(*Req))
-			},
-		},
+		lkrpc.Handle(modularCallSpec, h.Call),
 	}, opts...)
 }

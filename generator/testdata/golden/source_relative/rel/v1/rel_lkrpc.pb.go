@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -45,11 +44,7 @@ type relativeClient struct {
 
 // Call calls rel.v1.Relative.Call.
 func (c *relativeClient) Call(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, relativeCallSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, relativeCallSpec, req, opts...)
 }
 
 // RelativeHandler serves the rel.v1.Relative service. Register an
@@ -79,12 +74,6 @@ func RegisterRelativeHandler(t lkrpc.Transport, h RelativeHandler, opts ...lkrpc
 		return nil, errors.New("RegisterRelativeHandler: nil RelativeHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     relativeCallSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Call(ctx, req.(*Req))
-			},
-		},
+		lkrpc.Handle(relativeCallSpec, h.Call),
 	}, opts...)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -45,11 +44,7 @@ type bareClient struct {
 
 // Call calls Bare.Call.
 func (c *bareClient) Call(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, bareCallSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, bareCallSpec, req, opts...)
 }
 
 // BareHandler serves the Bare service. Register an implementation with
@@ -79,12 +74,6 @@ func RegisterBareHandler(t lkrpc.Transport, h BareHandler, opts ...lkrpc.Handler
 		return nil, errors.New("RegisterBareHandler: nil BareHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     bareCallSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Call(ctx, req.(*Req))
-			},
-		},
+		lkrpc.Handle(bareCallSpec, h.Call),
 	}, opts...)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -73,56 +72,32 @@ type greeterClient struct {
 
 // SayHello calls clash.v1.Greeter.SayHello.
 func (c *greeterClient) SayHello(ctx context.Context, req *Client, opts ...lkrpc.CallOption) (*Context, error) {
-	resp := new(Context)
-	if err := c.client.Invoke(ctx, greeterSayHelloSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Context](ctx, c.client, greeterSayHelloSpec, req, opts...)
 }
 
 // SayHello_ calls clash.v1.Greeter.Say_hello.
 func (c *greeterClient) SayHello_(ctx context.Context, req *Client, opts ...lkrpc.CallOption) (*Context, error) {
-	resp := new(Context)
-	if err := c.client.Invoke(ctx, greeterSayHello_Spec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Context](ctx, c.client, greeterSayHello_Spec, req, opts...)
 }
 
 // Type calls clash.v1.Greeter.Type.
 func (c *greeterClient) Type(ctx context.Context, req *Method, opts ...lkrpc.CallOption) (*Error, error) {
-	resp := new(Error)
-	if err := c.client.Invoke(ctx, greeterTypeSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Error](ctx, c.client, greeterTypeSpec, req, opts...)
 }
 
 // Func calls clash.v1.Greeter.Func.
 func (c *greeterClient) Func(ctx context.Context, req *Method, opts ...lkrpc.CallOption) (*Error, error) {
-	resp := new(Error)
-	if err := c.client.Invoke(ctx, greeterFuncSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Error](ctx, c.client, greeterFuncSpec, req, opts...)
 }
 
 // Error calls clash.v1.Greeter.Error.
 func (c *greeterClient) Error(ctx context.Context, req *Method, opts ...lkrpc.CallOption) (*Error, error) {
-	resp := new(Error)
-	if err := c.client.Invoke(ctx, greeterErrorSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Error](ctx, c.client, greeterErrorSpec, req, opts...)
 }
 
 // String calls clash.v1.Greeter.String.
 func (c *greeterClient) String(ctx context.Context, req *Method, opts ...lkrpc.CallOption) (*Error, error) {
-	resp := new(Error)
-	if err := c.client.Invoke(ctx, greeterStringSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Error](ctx, c.client, greeterStringSpec, req, opts...)
 }
 
 // GreeterHandler serves the clash.v1.Greeter service. Register an
@@ -190,48 +165,12 @@ func RegisterGreeterHandler(t lkrpc.Transport, h GreeterHandler, opts ...lkrpc.H
 		return nil, errors.New("RegisterGreeterHandler: nil GreeterHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     greeterSayHelloSpec,
-			NewRequest: func() proto.Message { return new(Client) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.SayHello(ctx, req.(*Client))
-			},
-		},
-		{
-			Method:     greeterSayHello_Spec,
-			NewRequest: func() proto.Message { return new(Client) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.SayHello_(ctx, req.(*Client))
-			},
-		},
-		{
-			Method:     greeterTypeSpec,
-			NewRequest: func() proto.Message { return new(Method) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Type(ctx, req.(*Method))
-			},
-		},
-		{
-			Method:     greeterFuncSpec,
-			NewRequest: func() proto.Message { return new(Method) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Func(ctx, req.(*Method))
-			},
-		},
-		{
-			Method:     greeterErrorSpec,
-			NewRequest: func() proto.Message { return new(Method) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Error(ctx, req.(*Method))
-			},
-		},
-		{
-			Method:     greeterStringSpec,
-			NewRequest: func() proto.Message { return new(Method) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.String(ctx, req.(*Method))
-			},
-		},
+		lkrpc.Handle(greeterSayHelloSpec, h.SayHello),
+		lkrpc.Handle(greeterSayHello_Spec, h.SayHello_),
+		lkrpc.Handle(greeterTypeSpec, h.Type),
+		lkrpc.Handle(greeterFuncSpec, h.Func),
+		lkrpc.Handle(greeterErrorSpec, h.Error),
+		lkrpc.Handle(greeterStringSpec, h.String),
 	}, opts...)
 }
 
@@ -269,11 +208,7 @@ type greeterSayClient struct {
 
 // Hello calls clash.v1.GreeterSay.Hello.
 func (c *greeterSayClient) Hello(ctx context.Context, req *Client, opts ...lkrpc.CallOption) (*Context, error) {
-	resp := new(Context)
-	if err := c.client.Invoke(ctx, greeterSayHelloSpec_, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Context](ctx, c.client, greeterSayHelloSpec_, req, opts...)
 }
 
 // GreeterSayHandler serves the clash.v1.GreeterSay service. Register an
@@ -306,13 +241,7 @@ func RegisterGreeterSayHandler(t lkrpc.Transport, h GreeterSayHandler, opts ...l
 		return nil, errors.New("RegisterGreeterSayHandler: nil GreeterSayHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     greeterSayHelloSpec_,
-			NewRequest: func() proto.Message { return new(Client) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Hello(ctx, req.(*Client))
-			},
-		},
+		lkrpc.Handle(greeterSayHelloSpec_, h.Hello),
 	}, opts...)
 }
 
@@ -349,11 +278,7 @@ type greeterClient_ struct {
 
 // Ping calls clash.v1.greeter.Ping.
 func (c *greeterClient_) Ping(ctx context.Context, req *Client, opts ...lkrpc.CallOption) (*Context, error) {
-	resp := new(Context)
-	if err := c.client.Invoke(ctx, greeterPingSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Context](ctx, c.client, greeterPingSpec, req, opts...)
 }
 
 // GreeterHandler_ serves the clash.v1.greeter service. Register an
@@ -385,13 +310,7 @@ func RegisterGreeterHandler_(t lkrpc.Transport, h GreeterHandler_, opts ...lkrpc
 		return nil, errors.New("RegisterGreeterHandler_: nil GreeterHandler_")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     greeterPingSpec,
-			NewRequest: func() proto.Message { return new(Client) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Ping(ctx, req.(*Client))
-			},
-		},
+		lkrpc.Handle(greeterPingSpec, h.Ping),
 	}, opts...)
 }
 
@@ -433,20 +352,12 @@ type lkrpcClient struct {
 
 // Context calls clash.v1.Lkrpc.Context.
 func (c *lkrpcClient) Context(ctx context.Context, req *Context, opts ...lkrpc.CallOption) (*Context, error) {
-	resp := new(Context)
-	if err := c.client.Invoke(ctx, lkrpcContextSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Context](ctx, c.client, lkrpcContextSpec, req, opts...)
 }
 
 // Proto calls clash.v1.Lkrpc.Proto.
 func (c *lkrpcClient) Proto(ctx context.Context, req *Context, opts ...lkrpc.CallOption) (*Context, error) {
-	resp := new(Context)
-	if err := c.client.Invoke(ctx, lkrpcProtoSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Context](ctx, c.client, lkrpcProtoSpec, req, opts...)
 }
 
 // LkrpcHandler serves the clash.v1.Lkrpc service. Register an implementation
@@ -485,19 +396,7 @@ func RegisterLkrpcHandler(t lkrpc.Transport, h LkrpcHandler, opts ...lkrpc.Handl
 		return nil, errors.New("RegisterLkrpcHandler: nil LkrpcHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     lkrpcContextSpec,
-			NewRequest: func() proto.Message { return new(Context) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Context(ctx, req.(*Context))
-			},
-		},
-		{
-			Method:     lkrpcProtoSpec,
-			NewRequest: func() proto.Message { return new(Context) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Proto(ctx, req.(*Context))
-			},
-		},
+		lkrpc.Handle(lkrpcContextSpec, h.Context),
+		lkrpc.Handle(lkrpcProtoSpec, h.Proto),
 	}, opts...)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -51,11 +50,7 @@ type legacyClient struct {
 
 // Call calls old.v1.Legacy.Call.
 func (c *legacyClient) Call(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, legacyCallSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, legacyCallSpec, req, opts...)
 }
 
 // LegacyHandler serves the old.v1.Legacy service. Register an implementation
@@ -91,13 +86,7 @@ func RegisterLegacyHandler(t lkrpc.Transport, h LegacyHandler, opts ...lkrpc.Han
 		return nil, errors.New("RegisterLegacyHandler: nil LegacyHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     legacyCallSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Call(ctx, req.(*Req))
-			},
-		},
+		lkrpc.Handle(legacyCallSpec, h.Call),
 	}, opts...)
 }
 
@@ -143,20 +132,12 @@ type currentClient struct {
 
 // Old calls old.v1.Current.Old.
 func (c *currentClient) Old(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, currentOldSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, currentOldSpec, req, opts...)
 }
 
 // New calls old.v1.Current.New.
 func (c *currentClient) New(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, currentNewSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, currentNewSpec, req, opts...)
 }
 
 // CurrentHandler serves the old.v1.Current service. Register an implementation
@@ -197,19 +178,7 @@ func RegisterCurrentHandler(t lkrpc.Transport, h CurrentHandler, opts ...lkrpc.H
 		return nil, errors.New("RegisterCurrentHandler: nil CurrentHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     currentOldSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Old(ctx, req.(*Req))
-			},
-		},
-		{
-			Method:     currentNewSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.New(ctx, req.(*Req))
-			},
-		},
+		lkrpc.Handle(currentOldSpec, h.Old),
+		lkrpc.Handle(currentNewSpec, h.New),
 	}, opts...)
 }

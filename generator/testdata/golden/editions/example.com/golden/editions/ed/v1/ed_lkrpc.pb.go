@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -47,11 +46,7 @@ type deskClient struct {
 
 // Open calls ed.v1.Desk.Open.
 func (c *deskClient) Open(ctx context.Context, req *Ticket, opts ...lkrpc.CallOption) (*Ticket, error) {
-	resp := new(Ticket)
-	if err := c.client.Invoke(ctx, deskOpenSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Ticket](ctx, c.client, deskOpenSpec, req, opts...)
 }
 
 // DeskHandler serves the ed.v1.Desk service. Register an implementation with
@@ -83,12 +78,6 @@ func RegisterDeskHandler(t lkrpc.Transport, h DeskHandler, opts ...lkrpc.Handler
 		return nil, errors.New("RegisterDeskHandler: nil DeskHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     deskOpenSpec,
-			NewRequest: func() proto.Message { return new(Ticket) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Open(ctx, req.(*Ticket))
-			},
-		},
+		lkrpc.Handle(deskOpenSpec, h.Open),
 	}, opts...)
 }

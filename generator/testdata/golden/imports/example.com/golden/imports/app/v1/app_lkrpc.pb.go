@@ -6,9 +6,8 @@ package appv1
 import (
 	"context"
 	"errors"
-	protopb "example.com/golden/imports/shared/v1"
+	"example.com/golden/imports/shared/v1"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/protobuf/types/known/structpb"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -43,7 +42,7 @@ var (
 // Search takes and returns messages of other packages only.
 type SearchClient interface {
 	// Run runs a query from another package.
-	Run(ctx context.Context, req *protopb.Query, opts ...lkrpc.CallOption) (*protopb.Result, error)
+	Run(ctx context.Context, req *proto.Query, opts ...lkrpc.CallOption) (*proto.Result, error)
 	// Now returns the time.
 	Now(ctx context.Context, req *emptypb.Empty, opts ...lkrpc.CallOption) (*timestamppb.Timestamp, error)
 	// Inspect echoes arbitrary JSON.
@@ -65,39 +64,23 @@ type searchClient struct {
 }
 
 // Run calls app.v1.Search.Run.
-func (c *searchClient) Run(ctx context.Context, req *protopb.Query, opts ...lkrpc.CallOption) (*protopb.Result, error) {
-	resp := new(protopb.Result)
-	if err := c.client.Invoke(ctx, searchRunSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+func (c *searchClient) Run(ctx context.Context, req *proto.Query, opts ...lkrpc.CallOption) (*proto.Result, error) {
+	return lkrpc.Call[proto.Result](ctx, c.client, searchRunSpec, req, opts...)
 }
 
 // Now calls app.v1.Search.Now.
 func (c *searchClient) Now(ctx context.Context, req *emptypb.Empty, opts ...lkrpc.CallOption) (*timestamppb.Timestamp, error) {
-	resp := new(timestamppb.Timestamp)
-	if err := c.client.Invoke(ctx, searchNowSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[timestamppb.Timestamp](ctx, c.client, searchNowSpec, req, opts...)
 }
 
 // Inspect calls app.v1.Search.Inspect.
 func (c *searchClient) Inspect(ctx context.Context, req *structpb.Struct, opts ...lkrpc.CallOption) (*structpb.Struct, error) {
-	resp := new(structpb.Struct)
-	if err := c.client.Invoke(ctx, searchInspectSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[structpb.Struct](ctx, c.client, searchInspectSpec, req, opts...)
 }
 
 // Local calls app.v1.Search.Local.
 func (c *searchClient) Local(ctx context.Context, req *LocalRequest, opts ...lkrpc.CallOption) (*emptypb.Empty, error) {
-	resp := new(emptypb.Empty)
-	if err := c.client.Invoke(ctx, searchLocalSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[emptypb.Empty](ctx, c.client, searchLocalSpec, req, opts...)
 }
 
 // SearchHandler serves the app.v1.Search service. Register an implementation
@@ -107,7 +90,7 @@ func (c *searchClient) Local(ctx context.Context, req *LocalRequest, opts ...lkr
 // Search takes and returns messages of other packages only.
 type SearchHandler interface {
 	// Run runs a query from another package.
-	Run(context.Context, *protopb.Query) (*protopb.Result, error)
+	Run(context.Context, *proto.Query) (*proto.Result, error)
 	// Now returns the time.
 	Now(context.Context, *emptypb.Empty) (*timestamppb.Timestamp, error)
 	// Inspect echoes arbitrary JSON.
@@ -123,7 +106,7 @@ type UnimplementedSearchHandler struct{}
 var _ SearchHandler = UnimplementedSearchHandler{}
 
 // Run answers with lkrpc.Unimplemented.
-func (UnimplementedSearchHandler) Run(context.Context, *protopb.Query) (*protopb.Result, error) {
+func (UnimplementedSearchHandler) Run(context.Context, *proto.Query) (*proto.Result, error) {
 	return nil, lkrpc.Unimplemented(SearchRunMethod)
 }
 
@@ -150,33 +133,9 @@ func RegisterSearchHandler(t lkrpc.Transport, h SearchHandler, opts ...lkrpc.Han
 		return nil, errors.New("RegisterSearchHandler: nil SearchHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     searchRunSpec,
-			NewRequest: func() proto.Message { return new(protopb.Query) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Run(ctx, req.(*protopb.Query))
-			},
-		},
-		{
-			Method:     searchNowSpec,
-			NewRequest: func() proto.Message { return new(emptypb.Empty) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Now(ctx, req.(*emptypb.Empty))
-			},
-		},
-		{
-			Method:     searchInspectSpec,
-			NewRequest: func() proto.Message { return new(structpb.Struct) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Inspect(ctx, req.(*structpb.Struct))
-			},
-		},
-		{
-			Method:     searchLocalSpec,
-			NewRequest: func() proto.Message { return new(LocalRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Local(ctx, req.(*LocalRequest))
-			},
-		},
+		lkrpc.Handle(searchRunSpec, h.Run),
+		lkrpc.Handle(searchNowSpec, h.Now),
+		lkrpc.Handle(searchInspectSpec, h.Inspect),
+		lkrpc.Handle(searchLocalSpec, h.Local),
 	}, opts...)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -52,20 +51,12 @@ type cartClient struct {
 
 // AddItem calls shop.v1.Cart.AddItem.
 func (c *cartClient) AddItem(ctx context.Context, req *AddItemRequest, opts ...lkrpc.CallOption) (*CartView, error) {
-	resp := new(CartView)
-	if err := c.client.Invoke(ctx, cartAddItemSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[CartView](ctx, c.client, cartAddItemSpec, req, opts...)
 }
 
 // RemoveItem calls shop.v1.Cart.RemoveItem.
 func (c *cartClient) RemoveItem(ctx context.Context, req *RemoveItemRequest, opts ...lkrpc.CallOption) (*CartView, error) {
-	resp := new(CartView)
-	if err := c.client.Invoke(ctx, cartRemoveItemSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[CartView](ctx, c.client, cartRemoveItemSpec, req, opts...)
 }
 
 // CartHandler serves the shop.v1.Cart service. Register an implementation with
@@ -104,20 +95,8 @@ func RegisterCartHandler(t lkrpc.Transport, h CartHandler, opts ...lkrpc.Handler
 		return nil, errors.New("RegisterCartHandler: nil CartHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     cartAddItemSpec,
-			NewRequest: func() proto.Message { return new(AddItemRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.AddItem(ctx, req.(*AddItemRequest))
-			},
-		},
-		{
-			Method:     cartRemoveItemSpec,
-			NewRequest: func() proto.Message { return new(RemoveItemRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.RemoveItem(ctx, req.(*RemoveItemRequest))
-			},
-		},
+		lkrpc.Handle(cartAddItemSpec, h.AddItem),
+		lkrpc.Handle(cartRemoveItemSpec, h.RemoveItem),
 	}, opts...)
 }
 
@@ -154,11 +133,7 @@ type checkoutClient struct {
 
 // PlaceOrder calls shop.v1.Checkout.PlaceOrder.
 func (c *checkoutClient) PlaceOrder(ctx context.Context, req *PlaceOrderRequest, opts ...lkrpc.CallOption) (*Order, error) {
-	resp := new(Order)
-	if err := c.client.Invoke(ctx, checkoutPlaceOrderSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Order](ctx, c.client, checkoutPlaceOrderSpec, req, opts...)
 }
 
 // CheckoutHandler serves the shop.v1.Checkout service. Register an
@@ -190,12 +165,6 @@ func RegisterCheckoutHandler(t lkrpc.Transport, h CheckoutHandler, opts ...lkrpc
 		return nil, errors.New("RegisterCheckoutHandler: nil CheckoutHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     checkoutPlaceOrderSpec,
-			NewRequest: func() proto.Message { return new(PlaceOrderRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.PlaceOrder(ctx, req.(*PlaceOrderRequest))
-			},
-		},
+		lkrpc.Handle(checkoutPlaceOrderSpec, h.PlaceOrder),
 	}, opts...)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -47,11 +46,7 @@ type catalogClient struct {
 
 // GetItem calls shop.v1.Catalog.GetItem.
 func (c *catalogClient) GetItem(ctx context.Context, req *GetItemRequest, opts ...lkrpc.CallOption) (*Item, error) {
-	resp := new(Item)
-	if err := c.client.Invoke(ctx, catalogGetItemSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Item](ctx, c.client, catalogGetItemSpec, req, opts...)
 }
 
 // CatalogHandler serves the shop.v1.Catalog service. Register an implementation
@@ -83,12 +78,6 @@ func RegisterCatalogHandler(t lkrpc.Transport, h CatalogHandler, opts ...lkrpc.H
 		return nil, errors.New("RegisterCatalogHandler: nil CatalogHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     catalogGetItemSpec,
-			NewRequest: func() proto.Message { return new(GetItemRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.GetItem(ctx, req.(*GetItemRequest))
-			},
-		},
+		lkrpc.Handle(catalogGetItemSpec, h.GetItem),
 	}, opts...)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -52,20 +51,12 @@ type forestClient struct {
 
 // Plant calls tree.v1.Forest.Plant.
 func (c *forestClient) Plant(ctx context.Context, req *Tree_Node_Leaf, opts ...lkrpc.CallOption) (*Tree_Node, error) {
-	resp := new(Tree_Node)
-	if err := c.client.Invoke(ctx, forestPlantSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Tree_Node](ctx, c.client, forestPlantSpec, req, opts...)
 }
 
 // Grow calls tree.v1.Forest.Grow.
 func (c *forestClient) Grow(ctx context.Context, req *Tree_Node, opts ...lkrpc.CallOption) (*Tree, error) {
-	resp := new(Tree)
-	if err := c.client.Invoke(ctx, forestGrowSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Tree](ctx, c.client, forestGrowSpec, req, opts...)
 }
 
 // ForestHandler serves the tree.v1.Forest service. Register an implementation
@@ -104,19 +95,7 @@ func RegisterForestHandler(t lkrpc.Transport, h ForestHandler, opts ...lkrpc.Han
 		return nil, errors.New("RegisterForestHandler: nil ForestHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     forestPlantSpec,
-			NewRequest: func() proto.Message { return new(Tree_Node_Leaf) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Plant(ctx, req.(*Tree_Node_Leaf))
-			},
-		},
-		{
-			Method:     forestGrowSpec,
-			NewRequest: func() proto.Message { return new(Tree_Node) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Grow(ctx, req.(*Tree_Node))
-			},
-		},
+		lkrpc.Handle(forestPlantSpec, h.Plant),
+		lkrpc.Handle(forestGrowSpec, h.Grow),
 	}, opts...)
 }

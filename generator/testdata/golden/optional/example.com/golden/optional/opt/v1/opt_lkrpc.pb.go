@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -48,11 +47,7 @@ type preferencesClient struct {
 
 // Update calls opt.v1.Preferences.Update.
 func (c *preferencesClient) Update(ctx context.Context, req *Settings, opts ...lkrpc.CallOption) (*Settings, error) {
-	resp := new(Settings)
-	if err := c.client.Invoke(ctx, preferencesUpdateSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Settings](ctx, c.client, preferencesUpdateSpec, req, opts...)
 }
 
 // PreferencesHandler serves the opt.v1.Preferences service. Register an
@@ -86,12 +81,6 @@ func RegisterPreferencesHandler(t lkrpc.Transport, h PreferencesHandler, opts ..
 		return nil, errors.New("RegisterPreferencesHandler: nil PreferencesHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     preferencesUpdateSpec,
-			NewRequest: func() proto.Message { return new(Settings) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Update(ctx, req.(*Settings))
-			},
-		},
+		lkrpc.Handle(preferencesUpdateSpec, h.Update),
 	}, opts...)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 	"time"
 )
 
@@ -76,29 +75,17 @@ type defaultsClient struct {
 
 // Inherit calls opts.v1.Defaults.Inherit.
 func (c *defaultsClient) Inherit(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, defaultsInheritSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, defaultsInheritSpec, req, opts...)
 }
 
 // Override calls opts.v1.Defaults.Override.
 func (c *defaultsClient) Override(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, defaultsOverrideSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, defaultsOverrideSpec, req, opts...)
 }
 
 // Partial calls opts.v1.Defaults.Partial.
 func (c *defaultsClient) Partial(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, defaultsPartialSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, defaultsPartialSpec, req, opts...)
 }
 
 // DefaultsHandler serves the opts.v1.Defaults service. Register an
@@ -144,27 +131,9 @@ func RegisterDefaultsHandler(t lkrpc.Transport, h DefaultsHandler, opts ...lkrpc
 		return nil, errors.New("RegisterDefaultsHandler: nil DefaultsHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     defaultsInheritSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Inherit(ctx, req.(*Req))
-			},
-		},
-		{
-			Method:     defaultsOverrideSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Override(ctx, req.(*Req))
-			},
-		},
-		{
-			Method:     defaultsPartialSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Partial(ctx, req.(*Req))
-			},
-		},
+		lkrpc.Handle(defaultsInheritSpec, h.Inherit),
+		lkrpc.Handle(defaultsOverrideSpec, h.Override),
+		lkrpc.Handle(defaultsPartialSpec, h.Partial),
 	}, opts...)
 }
 
@@ -214,29 +183,17 @@ type plainClient struct {
 
 // Default calls opts.v1.Plain.Default.
 func (c *plainClient) Default(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, plainDefaultSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, plainDefaultSpec, req, opts...)
 }
 
 // Named calls opts.v1.Plain.Named.
 func (c *plainClient) Named(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, plainNamedSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, plainNamedSpec, req, opts...)
 }
 
 // Unicode calls opts.v1.Plain.Unicode.
 func (c *plainClient) Unicode(ctx context.Context, req *Req, opts ...lkrpc.CallOption) (*Resp, error) {
-	resp := new(Resp)
-	if err := c.client.Invoke(ctx, plainUnicodeSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[Resp](ctx, c.client, plainUnicodeSpec, req, opts...)
 }
 
 // PlainHandler serves the opts.v1.Plain service. Register an implementation
@@ -282,26 +239,8 @@ func RegisterPlainHandler(t lkrpc.Transport, h PlainHandler, opts ...lkrpc.Handl
 		return nil, errors.New("RegisterPlainHandler: nil PlainHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     plainDefaultSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Default(ctx, req.(*Req))
-			},
-		},
-		{
-			Method:     plainNamedSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Named(ctx, req.(*Req))
-			},
-		},
-		{
-			Method:     plainUnicodeSpec,
-			NewRequest: func() proto.Message { return new(Req) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Unicode(ctx, req.(*Req))
-			},
-		},
+		lkrpc.Handle(plainDefaultSpec, h.Default),
+		lkrpc.Handle(plainNamedSpec, h.Named),
+		lkrpc.Handle(plainUnicodeSpec, h.Unicode),
 	}, opts...)
 }

@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -47,11 +46,7 @@ type legacyClient struct {
 
 // Lookup calls legacy.v1.Legacy.Lookup.
 func (c *legacyClient) Lookup(ctx context.Context, req *LookupRequest, opts ...lkrpc.CallOption) (*LookupReply, error) {
-	resp := new(LookupReply)
-	if err := c.client.Invoke(ctx, legacyLookupSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[LookupReply](ctx, c.client, legacyLookupSpec, req, opts...)
 }
 
 // LegacyHandler serves the legacy.v1.Legacy service. Register an implementation
@@ -83,12 +78,6 @@ func RegisterLegacyHandler(t lkrpc.Transport, h LegacyHandler, opts ...lkrpc.Han
 		return nil, errors.New("RegisterLegacyHandler: nil LegacyHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     legacyLookupSpec,
-			NewRequest: func() proto.Message { return new(LookupRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Lookup(ctx, req.(*LookupRequest))
-			},
-		},
+		lkrpc.Handle(legacyLookupSpec, h.Lookup),
 	}, opts...)
 }

@@ -10,7 +10,6 @@ import (
 	"example.com/golden/samename/south/v1"
 	string1 "example.com/golden/samename/words/v1"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -56,20 +55,12 @@ type mapClient struct {
 
 // Flip calls app.v1.Map.Flip.
 func (c *mapClient) Flip(ctx context.Context, req *geov1.Point, opts ...lkrpc.CallOption) (*geov11.Point, error) {
-	resp := new(geov11.Point)
-	if err := c.client.Invoke(ctx, mapFlipSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[geov11.Point](ctx, c.client, mapFlipSpec, req, opts...)
 }
 
 // Spell calls app.v1.Map.Spell.
 func (c *mapClient) Spell(ctx context.Context, req *string1.Word, opts ...lkrpc.CallOption) (*geov1.Point, error) {
-	resp := new(geov1.Point)
-	if err := c.client.Invoke(ctx, mapSpellSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[geov1.Point](ctx, c.client, mapSpellSpec, req, opts...)
 }
 
 // MapHandler serves the app.v1.Map service. Register an implementation with
@@ -109,19 +100,7 @@ func RegisterMapHandler(t lkrpc.Transport, h MapHandler, opts ...lkrpc.HandlerOp
 		return nil, errors.New("RegisterMapHandler: nil MapHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     mapFlipSpec,
-			NewRequest: func() proto.Message { return new(geov1.Point) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Flip(ctx, req.(*geov1.Point))
-			},
-		},
-		{
-			Method:     mapSpellSpec,
-			NewRequest: func() proto.Message { return new(string1.Word) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.Spell(ctx, req.(*string1.Word))
-			},
-		},
+		lkrpc.Handle(mapFlipSpec, h.Flip),
+		lkrpc.Handle(mapSpellSpec, h.Spell),
 	}, opts...)
 }

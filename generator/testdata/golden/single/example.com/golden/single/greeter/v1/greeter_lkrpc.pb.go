@@ -7,7 +7,6 @@ import (
 	"context"
 	"errors"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"google.golang.org/protobuf/proto"
 )
 
 // This is a compile-time assertion that the lkrpc runtime is new enough for
@@ -54,11 +53,7 @@ type greeterClient struct {
 
 // SayHello calls example.v1.Greeter.SayHello.
 func (c *greeterClient) SayHello(ctx context.Context, req *HelloRequest, opts ...lkrpc.CallOption) (*HelloReply, error) {
-	resp := new(HelloReply)
-	if err := c.client.Invoke(ctx, greeterSayHelloSpec, req, resp, opts...); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return lkrpc.Call[HelloReply](ctx, c.client, greeterSayHelloSpec, req, opts...)
 }
 
 // GreeterHandler serves the example.v1.Greeter service. Register an
@@ -97,12 +92,6 @@ func RegisterGreeterHandler(t lkrpc.Transport, h GreeterHandler, opts ...lkrpc.H
 		return nil, errors.New("RegisterGreeterHandler: nil GreeterHandler")
 	}
 	return lkrpc.Register(t, []lkrpc.HandlerDesc{
-		{
-			Method:     greeterSayHelloSpec,
-			NewRequest: func() proto.Message { return new(HelloRequest) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
-				return h.SayHello(ctx, req.(*HelloRequest))
-			},
-		},
+		lkrpc.Handle(greeterSayHelloSpec, h.SayHello),
 	}, opts...)
 }
