@@ -123,7 +123,8 @@ func WithCompressMin(n int) Option {
 
 // WithCompressLevel sets the compress/flate level (flate.HuffmanOnly …
 // flate.BestCompression); 0, or a level outside that range, means the
-// datastream default (datastream.DefaultLevel).
+// datastream default (datastream.DefaultLevel, or datastream.DefaultSmallLevel
+// for payloads below datastream.DefaultLevelMin).
 func WithCompressLevel(level int) Option {
 	return func(c *config) {
 		if level >= flate.HuffmanOnly && level <= flate.BestCompression {

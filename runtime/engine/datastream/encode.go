@@ -76,8 +76,11 @@ func Encode(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket]
 
 	var compressed []byte
 	if s.compress && len(o.Text) >= s.compressMin {
-		compressed, err = deflate(o.Text, s.level, compressBudget(len(o.Text), s.inline))
+		level, err := s.levelFor(o.Text)
 		if err != nil {
+			return nil, Info{}, err
+		}
+		if compressed, err = deflate(o.Text, level, compressBudget(len(o.Text), s.inline)); err != nil {
 			return nil, Info{}, err
 		}
 	}

@@ -1,0 +1,90 @@
+package datastream
+
+import (
+	"compress/flate"
+	"io"
+	"runtime"
+	"runtime/debug"
+	"testing"
+)
+
+// The default level depends on the payload: small or near-random ones get
+// DefaultSmallLevel, large structured ones DefaultLevel; an explicit level
+// is used for everything.
+func TestLevelForPayload(t *testing.T) {
+	auto, err := SendOptions{Compress: true}.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fixed, err := SendOptions{Compress: true, Level: flate.BestCompression}.resolve()
+	if err != nil {
+		t.Fatal(err)
+	}
+	smallJSON := jsonText(DefaultLevelMin-1, 1)[:DefaultLevelMin-1]
+	largeJSON := jsonText(8<<20, 2)
+	largeRandom := highEntropyText(DefaultLevelMin, 3)
+	cases := []struct {
+		name string
+		s    settings
+		text string
+		want int
+	}{
+		{"small JSON", auto, smallJSON, DefaultSmallLevel},
+		{"large JSON", auto, largeJSON, DefaultLevel},
+		{"large near-random", auto, largeRandom, DefaultSmallLevel},
+		{"explicit, small", fixed, smallJSON, flate.BestCompression},
+		{"explicit, large random", fixed, largeRandom, flate.BestCompression},
+	}
+	for _, c := range cases {
+		got, err := c.s.levelFor(c.text)
+		if err != nil || got != c.want {
+			t.Errorf("%s: levelFor = %d, %v; want %d", c.name, got, err, c.want)
+		}
+	}
+}
+
+// The two defaults really differ in what they produce on a large payload,
+// so the size rule is not a no-op: level 2 must save more than BestSpeed on
+// typical JSON.
+func TestDefaultLevelSavesMoreOnLargeJSON(t *testing.T) {
+	text := jsonText(DefaultLevelMin*2, 3)
+	small, err := deflate(text, DefaultSmallLevel, len(text))
+	if err != nil || small == nil {
+		t.Fatalf("deflate at %d: %v", DefaultSmallLevel, err)
+	}
+	large, err := deflate(text, DefaultLevel, len(text))
+	if err != nil || large == nil {
+		t.Fatalf("deflate at %d: %v", DefaultLevel, err)
+	}
+	if len(large) >= len(small) {
+		t.Fatalf("level %d gave %d bytes, level %d %d: the larger default must compress better", DefaultLevel, len(large), DefaultSmallLevel, len(small))
+	}
+	roundTrip(t, text, allOn)
+}
+
+// Compressing a small payload must not allocate far more than the payload:
+// writeString once took a 32 KiB buffer per call, whatever the size.
+func TestSmallWriteStringAllocatesLittle(t *testing.T) {
+	text := jsonText(1024, 5)[:1024]
+	w, err := flate.NewWriter(io.Discard, DefaultSmallLevel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	const runs = 50
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for range runs {
+		w.Reset(io.Discard)
+		if err := writeString(w, text); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.ReadMemStats(&after)
+	if perRun := (after.TotalAlloc - before.TotalAlloc) / runs; perRun > 8<<10 {
+		t.Fatalf("compressing %d bytes allocates %d bytes per call", len(text), perRun)
+	}
+}
