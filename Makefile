@@ -51,6 +51,9 @@ e2e-install:
 e2e: e2e-install
 	LKRPC_E2E=1 $(GO) test -race -count=1 -timeout 20m ./runtime/link/peer/ ./e2e/...
 
-## bench: the generator's performance row against protoc-gen-psrpc, -go-grpc and -connect-go (issue 5).
-bench:
-	./bench/run.sh $(BENCHFLAGS)
+## bench: issue 5's table — generator vs protoc-gen-psrpc/-go-grpc/-connect-go, and the runtime rows
+## through a real livekit-server, a browser and stock Go peers (needs root for the network namespace).
+## BENCHFLAGS passes flags to bench/rpc, e.g. BENCHFLAGS="-rows 3,5" or "-scale 0.3".
+bench: e2e-install
+	$(GO) run ./bench/gen -prepare
+	$(GO) run ./bench/rpc $(BENCHFLAGS)

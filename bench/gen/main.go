@@ -18,6 +18,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -30,15 +31,23 @@ func main() {
 	}
 	runs := flag.Int("n", 5, "runs per plugin, interleaved round-robin so that every plugin shares the machine's noise")
 	strict := flag.Bool("strict", false, "exit with status 1 when a target is missed, not only when a plugin fails")
+	asJSON := flag.Bool("json", false, "print only issue 5's row 3 as JSON rows (for bench/rpc's table); the detailed table goes to stderr")
+	prepare := flag.Bool("prepare", false, "only build protoc-gen-lkrpc and install the baselines (needs the module proxy), then exit")
 	flag.Parse()
-	if err := run(*runs, *strict); err != nil {
+	if *prepare {
+		*runs = 0
+	}
+	if err := run(*runs, *strict, *asJSON); err != nil {
 		fmt.Fprintln(os.Stderr, "bench/gen:", err)
 		os.Exit(1)
 	}
 }
 
-func run(runs int, strict bool) error {
-	if runs < 1 {
+// run measures every plugin runs times (runs 0: only prepares them). With
+// asJSON the detailed table goes to stderr and stdout carries only the
+// summary rows, as JSON.
+func run(runs int, strict, asJSON bool) error {
+	if runs < 0 {
 		return fmt.Errorf("-n %d: need at least one run per plugin", runs)
 	}
 	root, err := repoRoot()
@@ -51,21 +60,30 @@ func run(runs int, strict bool) error {
 		return err
 	}
 	req, err := writeRequest(root, filepath.Join(dir, "request-500x10.bin"))
-	if err != nil {
+	if err != nil || runs == 0 {
 		return err
+	}
+	out := os.Stdout
+	if asJSON {
+		out = os.Stderr
 	}
 	if load, err := os.ReadFile("/proc/loadavg"); err == nil {
 		// Wall times are only comparable between runs on an equally loaded machine.
-		fmt.Printf("load average: %s", load)
+		fmt.Fprintf(out, "load average: %s", load)
 	}
-	fmt.Printf("request: %d services × %d methods in %d files to generate, %d bytes; %d runs per plugin\n\n",
+	fmt.Fprintf(out, "request: %d services × %d methods in %d files to generate, %d bytes; %d runs per plugin\n\n",
 		req.services, req.methods, req.serviceFiles, len(req.wire), runs)
 
 	results, err := measureAll(plugins, req, runs)
 	if err != nil {
 		return err
 	}
-	met := report(os.Stdout, results)
+	met := report(out, results)
+	if asJSON {
+		if err := json.NewEncoder(os.Stdout).Encode(summaryRows(results)); err != nil {
+			return err
+		}
+	}
 	if strict && !met {
 		return fmt.Errorf("a target was missed")
 	}

@@ -138,3 +138,61 @@ func ratio[T time.Duration | int64](a, b T) float64 { return float64(a) / float6
 func seconds(d time.Duration) string { return fmt.Sprintf("%.2f s", d.Seconds()) }
 
 func mib(n int64) string { return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20)) }
+
+// Row is one line of issue 5's benchmark table; bench/rpc decodes these
+// (with -json) into its own rows of the same fields.
+type Row struct {
+	ID       string
+	Figure   string
+	Baseline string
+	Ratio    float64
+	Target   string
+	Status   string
+}
+
+// summaryRows are row 3 of issue 5: lkrpc's time against the fastest
+// baseline (the target is to beat every one), and its peak memory against
+// protoc-gen-go-grpc's.
+func summaryRows(results []result) []Row {
+	sums := make([]summary, len(results))
+	for i, r := range results {
+		sums[i] = summarize(r)
+	}
+	lk := sums[0]
+	verdicts := judge(sums)
+	var baselines []string
+	worst := 0.0
+	for _, s := range sums[1:] {
+		baselines = append(baselines, fmt.Sprintf("%s %s", s.name, seconds(s.medianWall)))
+		worst = max(worst, ratio(lk.medianWall, s.medianWall))
+	}
+	rows := []Row{{
+		ID: "3a",
+		Figure: fmt.Sprintf("generator, 500 services × 10 unary methods: protoc-gen-lkrpc median %s wall, %s CPU (%d runs)",
+			seconds(lk.medianWall), seconds(lk.medianCPU), len(results[0].samples)),
+		Baseline: strings.Join(baselines, ", "),
+		Ratio:    worst,
+		Target:   "< 1.00× of every baseline (ratio shown: against the fastest)",
+		Status:   status(verdicts[0].met),
+	}}
+	for _, s := range sums[1:] {
+		if s.name == goGRPCName {
+			rows = append(rows, Row{
+				ID:       "3b",
+				Figure:   "generator peak RSS: protoc-gen-lkrpc " + mib(lk.medianRSS),
+				Baseline: s.name + " " + mib(s.medianRSS),
+				Ratio:    ratio(lk.medianRSS, s.medianRSS),
+				Target:   "≤ 1.00×",
+				Status:   status(verdicts[1].met),
+			})
+		}
+	}
+	return rows
+}
+
+func status(met bool) string {
+	if met {
+		return "PASS"
+	}
+	return "FAIL"
+}

@@ -100,3 +100,19 @@ func TestReport(t *testing.T) {
 		t.Error("report says every target was met by a slower lkrpc")
 	}
 }
+
+func TestSummaryRows(t *testing.T) {
+	rows := summaryRows(results(row{lkrpcName, 120, 60}, row{"protoc-gen-psrpc", 80, 40}, row{goGRPCName, 160, 90}))
+	if len(rows) != 2 {
+		t.Fatalf("%d rows, want 3a and 3b: %+v", len(rows), rows)
+	}
+	time, mem := rows[0], rows[1]
+	// The time ratio is against the fastest baseline: 1.20 s / 0.80 s.
+	if time.ID != "3a" || time.Status != "FAIL" || time.Ratio != 1.5 ||
+		!strings.Contains(time.Baseline, "protoc-gen-psrpc 0.80 s") || !strings.Contains(time.Figure, "1.20 s wall") {
+		t.Errorf("row 3a = %+v", time)
+	}
+	if mem.ID != "3b" || mem.Status != "PASS" || mem.Ratio != 60.0/90 || !strings.Contains(mem.Baseline, "90.0 MiB") {
+		t.Errorf("row 3b = %+v", mem)
+	}
+}
