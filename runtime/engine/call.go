@@ -28,7 +28,7 @@ type pendingCall struct {
 	err   error
 
 	acked      bool
-	ackTimer   *time.Timer
+	ackTimer   *time.Timer // armed just before the request is published
 	respTimer  *time.Timer
 	stopWatch  func() bool        // stops the ctx watcher
 	cancelSend context.CancelFunc // stops the request upload
@@ -37,7 +37,9 @@ type pendingCall struct {
 // settle completes a call that has been removed from the pending table. Only
 // the path that removed it calls settle, so it runs once per call.
 func (p *pendingCall) settle(reply transport.Reply, err error) {
-	p.ackTimer.Stop()
+	if p.ackTimer != nil {
+		p.ackTimer.Stop()
+	}
 	if p.respTimer != nil {
 		p.respTimer.Stop()
 	}
@@ -143,8 +145,7 @@ func contextFailure(ctx context.Context, c transport.Call) error {
 	return err
 }
 
-// addPending enters a new call in the pending table and arms its ack timer
-// (before anything is published, as PROTOCOL.md §2 requires) and its ctx
+// addPending enters a new call in the pending table and arms its ctx
 // watcher. The returned context governs the upload and ends with the call.
 func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*pendingCall, context.Context, error) {
 	sendCtx, cancelSend := context.WithCancel(e.life)
@@ -165,13 +166,25 @@ func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*
 		return nil, nil, rpcerr.New(rpcerr.SendFailed, "duplicate request id "+id+" (check WithIDs)")
 	}
 	e.pending[id] = p
-	p.ackTimer = time.AfterFunc(e.cfg.ackTimeout, func() {
-		e.finish(p, transport.Reply{}, builtin(rpcerr.ConnectionTimeout))
-	})
 	p.stopWatch = context.AfterFunc(ctx, func() {
 		e.finish(p, transport.Reply{}, contextFailure(ctx, c))
 	})
 	return p, sendCtx, nil
+}
+
+// armAckTimer starts the ack timer right before the request's first packet
+// is published (PROTOCOL.md §2: armed before publishing), and after any
+// compression: deflating a large payload takes time (seconds for 10 MiB on a
+// loaded machine) that is not the peer's to answer for.
+func (e *Engine) armAckTimer(p *pendingCall) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.pending[p.id] != p {
+		return
+	}
+	p.ackTimer = time.AfterFunc(e.cfg.ackTimeout, func() {
+		e.finish(p, transport.Reply{}, builtin(rpcerr.ConnectionTimeout))
+	})
 }
 
 // armResponseTimer starts the response timer once the request is published,
@@ -233,7 +246,9 @@ func (e *Engine) acknowledge(sender, id string) {
 		e.log.Debug("lkrpc: ack from unexpected sender ignored", "request_id", id, "sender", sender, "expected", p.dest)
 	case !p.acked:
 		p.acked = true
-		p.ackTimer.Stop()
+		if p.ackTimer != nil {
+			p.ackTimer.Stop()
+		}
 	}
 }
 
@@ -267,6 +282,7 @@ func (e *Engine) detachAllLocked() []*pendingCall {
 // publishRequestPacket sends c as an RPC v1 RpcRequest.
 func (e *Engine) publishRequestPacket(ctx context.Context, p *pendingCall, c transport.Call, timeout time.Duration) (transport.Transfer, error) {
 	pkt := requestPacket(c.Destination, p.id, c.Method, c.Payload, timeoutMillis(timeout))
+	e.armAckTimer(p)
 	if err := e.link.Send(ctx, pkt); err != nil {
 		return transport.Transfer{}, err
 	}
@@ -283,8 +299,12 @@ func (e *Engine) publishRequestStream(ctx context.Context, p *pendingCall, c tra
 		Destinations: []string{c.Destination},
 		Text:         c.Payload,
 	}
-	info, err := e.sendStream(ctx, out, f.opts)
+	packets, info, err := datastream.Encode(out, f.opts)
 	if err != nil {
+		return transport.Transfer{}, err
+	}
+	e.armAckTimer(p)
+	if err := e.publishStream(ctx, out, packets); err != nil {
 		return transport.Transfer{}, err
 	}
 	return streamTransfer(info), nil

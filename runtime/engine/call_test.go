@@ -11,6 +11,7 @@ import (
 	"github.com/livekit/protocol/livekit"
 
 	"github.com/lkrpc/lkrpc/runtime/engine"
+	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
 	"github.com/lkrpc/lkrpc/runtime/link"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
@@ -302,6 +303,49 @@ func TestCallResponseTimerStartsAfterPublish(t *testing.T) {
 	if r := await(t, res); r.err != nil {
 		t.Fatalf("call failed: %v", r.err)
 	}
+}
+
+// The ack timer starts when the request is published, not when the call
+// starts: compressing a large payload first is the caller's time, not the
+// peer's (on a loaded machine 10 MiB took seconds of a 7 s budget).
+func TestCallAckTimerStartsAfterCompression(t *testing.T) {
+	checkGoroutines(t)
+	payload := jsonLike(4 << 20)
+	// The ack timeout is a quarter of what encoding this payload takes here,
+	// so an ack timer armed before encoding would always fire first.
+	start := time.Now()
+	if _, info, err := datastream.Encode(datastream.Outgoing{StreamID: "s", Topic: engine.TopicRequest, Text: payload},
+		datastream.SendOptions{Inline: true, Compress: true}); err != nil || !info.Compressed {
+		t.Fatalf("Encode: %+v, %v; want a compressed stream", info, err)
+	}
+	ackTimeout := max(time.Since(start)/4, time.Millisecond)
+
+	l, e := newCaller(t, link.ProtocolStreamsV2, engine.WithIDs(fixedIDs("id-1", "stream-1")), engine.WithAckTimeout(ackTimeout))
+	l.setHook(func(_ context.Context, pkt *livekit.DataPacket) error {
+		switch pkt.Value.(type) {
+		case *livekit.DataPacket_StreamHeader:
+			l.deliver(rpcAck("bob", "id-1")) // a peer that acks at once
+		case *livekit.DataPacket_StreamTrailer:
+			l.deliver(rpcResponse("bob", "id-1", "done"))
+		}
+		return nil
+	})
+	r := await(t, goCall(context.Background(), e, transport.Call{Destination: "bob", Method: "m", Payload: payload, Timeout: time.Minute}))
+	if r.err != nil || r.reply.Payload != "done" {
+		t.Fatalf("call with a %v ack timeout: %v, %v; want the reply", ackTimeout, r.reply, r.err)
+	}
+}
+
+// jsonLike returns about n bytes of JSON records that compress as real
+// ones do (repeated keys, varying values).
+func jsonLike(n int) string {
+	var b strings.Builder
+	x := uint32(1)
+	for i := 0; b.Len() < n; i++ {
+		x = x*1664525 + 1013904223
+		fmt.Fprintf(&b, `{"id":%d,"speaker":"user-%d","start_ms":%d,"text":"word%d word%d"},`, i, x%12, x%100000, x%997, x%89)
+	}
+	return b.String()
 }
 
 func TestCallBadInput(t *testing.T) {

@@ -18,7 +18,8 @@
 //
 // transport.RoutePacket and transport.RouteStream force the request form.
 // The ack timer (WithAckTimeout, 7 s) is armed before the request is
-// published; the response timer (the call's timeout) after the whole request
+// published (after it is encoded and compressed, which is the caller's
+// time); the response timer (the call's timeout) after the whole request
 // is published, as livekit-client does. No ack → 1501, no response → 1502,
 // destination leaves or the link is lost → 1503, publishing fails → 1505,
 // ctx cancelled → an error wrapping context.Canceled, ctx deadline → 1502.

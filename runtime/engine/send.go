@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"iter"
 
 	"github.com/livekit/protocol/livekit"
 
@@ -95,15 +96,20 @@ func (e *Engine) sendError(ctx context.Context, caller, id string, err *rpcerr.E
 	e.sendControl(ctx, errorPacket(caller, id, err))
 }
 
-// sendStream encodes out and publishes its packets in order from this
-// goroutine, each Send waiting out the link's backpressure. When a send
-// fails after the header went out, the stream is ended with an aborting
-// trailer so the recipient does not hold it open.
+// sendStream encodes out and publishes its packets (see publishStream).
 func (e *Engine) sendStream(ctx context.Context, out datastream.Outgoing, opts datastream.SendOptions) (datastream.Info, error) {
 	packets, info, err := datastream.Encode(out, opts)
 	if err != nil {
 		return info, err
 	}
+	return info, e.publishStream(ctx, out, packets)
+}
+
+// publishStream sends an encoded stream's packets in order from this
+// goroutine, each Send waiting out the link's backpressure. When a send
+// fails after the header went out, the stream is ended with an aborting
+// trailer so the recipient does not hold it open.
+func (e *Engine) publishStream(ctx context.Context, out datastream.Outgoing, packets iter.Seq[*livekit.DataPacket]) error {
 	sent := 0
 	for pkt := range packets {
 		if err := e.link.Send(ctx, pkt); err != nil {
@@ -114,11 +120,11 @@ func (e *Engine) sendStream(ctx context.Context, out datastream.Outgoing, opts d
 				}
 				e.abortStream(out.StreamID, out.Destinations, reason)
 			}
-			return info, err
+			return err
 		}
 		sent++
 	}
-	return info, nil
+	return nil
 }
 
 // abortStream sends an aborting trailer in the background: the upload's own
