@@ -49,7 +49,8 @@ e2e-install:
 
 ## e2e: real livekit-server, browser and Go peers, inside a private network namespace (needs root).
 e2e: e2e-install
-	LKRPC_E2E=1 $(GO) test -race -count=1 -timeout 20m ./runtime/link/peer/ ./e2e/...
+	LKRPC_E2E=1 $(GO) test -race -count=1 -timeout 20m ./runtime/link/... ./e2e/...
+	@cat .cache/e2e/matrix-timings.md 2>/dev/null || true
 
 ## bench: issue 5's table — generator vs protoc-gen-psrpc/-go-grpc/-connect-go, and the runtime rows
 ## through a real livekit-server, a browser and stock Go peers (needs root for the network namespace).

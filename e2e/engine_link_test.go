@@ -13,6 +13,9 @@ import (
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
+// greetMethod is the method name of the engine-to-engine tests.
+const greetMethod = "example.v1.Greeter/SayHello"
+
 // Two engines, each on its own participant link (client protocol 2 with
 // deflate), through the real server: every transport the protocol has, and
 // the one each size must take.

@@ -5,7 +5,9 @@
 #     `go install` from outside this module so its dependencies never mix with
 #     the project's go.mod;
 #   * Chromium from Debian (/usr/bin/chromium), only if missing;
-#   * the JavaScript peers (`npm ci` in e2e/js) when e2e/js/package-lock.json exists.
+#   * the JavaScript peers (`npm ci` in e2e/js): livekit-client 2.23.0 and
+#     2.18.10 (as livekit-client-218), playwright-core, @livekit/rtc-node 1.1.0
+#     (its native library comes inside the npm package).
 # Usage: e2e/install.sh [--no-chromium] [--no-npm]
 set -euo pipefail
 

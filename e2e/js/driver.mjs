@@ -2,13 +2,13 @@
 // launches Debian's Chromium headless through playwright-core, opens the
 // page the test serves, and then executes commands read from stdin, one
 // JSON object per line ({"id": 1, "fn": "call", "args": [...]}), by calling
-// window.lkrpcPeer[fn](...args) in the page. Each answer is one JSON line on
-// stdout ({"id": 1, "result": ...} or {"id": 1, "error": "..."}). The page's
-// warnings and errors go to stderr. End of stdin closes the browser.
+// window.lkrpcPeer[fn](...args) in the page; answers as commands.mjs says.
+// The page's warnings and errors go to stderr. End of stdin closes the
+// browser.
 //
 // Usage: node driver.mjs <page URL>
 import { chromium } from 'playwright-core';
-import readline from 'node:readline';
+import { runCommands } from './commands.mjs';
 
 const pageURL = process.argv[2];
 if (!pageURL) {
@@ -48,23 +48,5 @@ page.on('console', (msg) => {
 page.on('pageerror', (err) => process.stderr.write(`[page error] ${err.message}\n`));
 await page.goto(pageURL);
 await page.waitForFunction(() => window.lkrpcPeer !== undefined);
-process.stdout.write(JSON.stringify({ id: 0, result: 'ready' }) + '\n');
-
-const lines = readline.createInterface({ input: process.stdin });
-const running = [];
-for await (const line of lines) {
-  if (!line.trim()) continue;
-  const { id, fn, args } = JSON.parse(line);
-  // Commands run concurrently (a test may serve and call at once); each
-  // answer carries its id.
-  running.push(
-    page
-      .evaluate(([f, a]) => window.lkrpcPeer[f](...a), [fn, args || []])
-      .then(
-        (result) => process.stdout.write(JSON.stringify({ id, result }) + '\n'),
-        (err) => process.stdout.write(JSON.stringify({ id, error: String(err && err.message ? err.message : err) }) + '\n'),
-      ),
-  );
-}
-await Promise.allSettled(running);
+await runCommands((fn, args) => page.evaluate(([f, a]) => window.lkrpcPeer[f](...a), [fn, args]));
 await browser.close();

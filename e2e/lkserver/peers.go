@@ -21,10 +21,17 @@ const AnnounceWithin = 10 * time.Second
 // finish).
 func (s *Server) ConnectLink(t testing.TB, room, identity string, opts ...peer.Option) *peer.Link {
 	t.Helper()
+	return s.ConnectLinkWithToken(t, identity, s.Token(t, identity, room), opts...)
+}
+
+// ConnectLinkWithToken is ConnectLink with a token of the test's own
+// (TokenWith), for participants of another kind or with attributes.
+func (s *Server) ConnectLinkWithToken(t testing.TB, identity, token string, opts ...peer.Option) *peer.Link {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	start := time.Now()
-	l, err := peer.Connect(ctx, s.URL, s.Token(t, identity, room), opts...)
+	l, err := peer.Connect(ctx, s.URL, token, opts...)
 	if err != nil {
 		t.Fatalf("Connect %s: %v", identity, err)
 	}

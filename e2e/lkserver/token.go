@@ -24,13 +24,22 @@ func (s *Server) TokenWithSecret(t testing.TB, secret, identity, room string) st
 	return mint(t, secret, identity, room)
 }
 
-func mint(t testing.TB, secret, identity, room string) string {
+// TokenWith mints a join token for identity in room and lets edit set
+// more on it before signing: a participant kind, attributes, grants, as an
+// application's token server would.
+func (s *Server) TokenWith(t testing.TB, identity, room string, edit func(*auth.AccessToken, *auth.VideoGrant)) string {
 	t.Helper()
-	tok, err := auth.NewAccessToken(APIKey, secret).
-		SetIdentity(identity).
-		SetValidFor(time.Hour).
-		SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: room}).
-		ToJWT()
+	return mint(t, APISecret, identity, room, edit)
+}
+
+func mint(t testing.TB, secret, identity, room string, edits ...func(*auth.AccessToken, *auth.VideoGrant)) string {
+	t.Helper()
+	grant := &auth.VideoGrant{RoomJoin: true, Room: room}
+	at := auth.NewAccessToken(APIKey, secret).SetIdentity(identity).SetValidFor(time.Hour)
+	for _, edit := range edits {
+		edit(at, grant)
+	}
+	tok, err := at.SetVideoGrant(grant).ToJWT()
 	if err != nil {
 		t.Fatalf("mint token: %v", err)
 	}

@@ -70,6 +70,13 @@
       return true;
     },
 
+    // servePing registers the example VoiceAgent's "ping" method, as a
+    // frontend serving it by hand would: a PingResponse in protojson.
+    servePing(method) {
+      room.registerRpcMethod(method, async () => JSON.stringify({ time: new Date().toISOString() }));
+      return true;
+    },
+
     async disconnect() {
       if (room) await room.disconnect();
       return true;

@@ -19,6 +19,9 @@
 //     skip the wait so acks and responses never queue behind a stream.
 //   - The participant table follows JoinResponse and ParticipantUpdates by
 //     version and SID; a stale departed entry never replaces a live one.
+//     Each link.Participant carries what the server says: client protocol,
+//     capabilities, kind (STANDARD, AGENT, SIP, …) and attributes, kept
+//     current by Updated events (lkrpc's authorizers decide on them).
 //   - Close leaves cleanly (LeaveRequest, then the server's own Leave reply).
 //   - A dropped signal connection is resumed (same session and SID; the data
 //     channel keeps flowing meanwhile) for up to WithResumeTimeout. What

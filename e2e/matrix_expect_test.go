@@ -1,0 +1,80 @@
+package e2e
+
+import (
+	"testing"
+
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// wantWire is the form a payload must take on the wire, per sender:
+// whoever sends, a client-protocol-2 + deflate recipient gets single
+// packets when the header fits (compressed only when smaller) and
+// compressed streams above; a protocol-0 peer exchanges v1 packets only.
+func wantWire(sender string, size string) string {
+	if sender == "v1" {
+		return formPacket
+	}
+	switch size {
+	case "16B":
+		return formInline
+	case "15KiB":
+		return formInline + ", deflate"
+	default:
+		return formStream + ", deflate"
+	}
+}
+
+// shape is a form without its packet count.
+func (f wireForm) shape() string {
+	s := f.kind
+	if f.compressed {
+		s += ", deflate"
+	}
+	return s
+}
+
+// sender names who sends a payload for wantWire: "v2" for the Go engine and
+// for v2 peers, "v1" when either side is v1-only.
+func (m *matrixRoom) sender() string {
+	if m.pk.v2 {
+		return "v2"
+	}
+	return "v1"
+}
+
+// oneExchange returns the single RPC on the wire since mark.
+func (m *matrixRoom) oneExchange(t *testing.T, mark int, engineCalled bool) wireExchange {
+	t.Helper()
+	exs := m.wire.exchanges(mark, engineCalled)
+	if len(exs) != 1 {
+		t.Fatalf("%d RPCs on the wire, want 1: %v", len(exs), exs)
+	}
+	return exs[0]
+}
+
+func checkForm(t *testing.T, what string, got wireForm, want string) {
+	t.Helper()
+	if got.shape() != want {
+		t.Fatalf("%s went as %v on the wire, want %s", what, got, want)
+	}
+	if got.kind == formStream && got.packets < 3 {
+		t.Fatalf("%s: stream of %d packets, want header, chunks and trailer", what, got.packets)
+	}
+}
+
+// checkReport: the engine's own account of a transfer must match the wire.
+func checkReport(t *testing.T, what string, report transport.Transfer, wire wireForm) {
+	t.Helper()
+	kinds := map[transport.Kind]string{transport.KindPacket: formPacket, transport.KindInline: formInline, transport.KindStream: formStream}
+	if kinds[report.Kind] != wire.kind || report.Compressed != wire.compressed || report.Packets != wire.packets {
+		t.Fatalf("the engine reports the %s as %v in %d packets; the wire saw %v", what, report, report.Packets, wire)
+	}
+}
+
+// checkErrorOnWire: errors always travel as v1 RpcResponse.error packets.
+func checkErrorOnWire(t *testing.T, ex wireExchange, code int) {
+	t.Helper()
+	if !ex.acked || ex.response.kind != formError || int(ex.response.errCode) != code {
+		t.Fatalf("on the wire: %v, want an ack and a v1 error packet %d", ex, code)
+	}
+}

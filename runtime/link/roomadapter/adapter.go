@@ -1,0 +1,136 @@
+package roomadapter
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	lksdk "github.com/livekit/server-sdk-go/v2"
+
+	"github.com/lkrpc/lkrpc/runtime/rpcerr"
+	"github.com/lkrpc/lkrpc/runtime/transport"
+)
+
+// MaxPayloadBytes is the RPC v1 limit the stock SDK enforces on requests
+// and replies (UTF-8 bytes).
+const MaxPayloadBytes = lksdk.MaxPayloadBytes
+
+// DefaultTimeout is the response timeout when neither Call.Timeout nor the
+// context's deadline sets one (the SDK's default).
+const DefaultTimeout = 15 * time.Second
+
+// peerLinkHint ends every error about something only RPC v2 can do.
+const peerLinkHint = "the room adapter speaks RPC v1 only (stock server-sdk-go v2.18.1); " +
+	"join with runtime/link/peer for RPC v2 streams"
+
+// Adapter is a transport.Transport on an existing *lksdk.Room.
+type Adapter struct {
+	room *lksdk.Room
+
+	mu         sync.Mutex
+	registered map[string]uint64 // method → registration number
+	nextReg    uint64
+}
+
+var _ transport.Transport = (*Adapter)(nil)
+
+// New returns an adapter on room, which the application connected and
+// keeps owning (the adapter never disconnects it).
+func New(room *lksdk.Room) (*Adapter, error) {
+	if room == nil {
+		return nil, errors.New("roomadapter: nil *lksdk.Room")
+	}
+	return &Adapter{room: room, registered: make(map[string]uint64)}, nil
+}
+
+// Call performs one RPC through LocalParticipant.PerformRpc.
+func (a *Adapter) Call(ctx context.Context, call transport.Call) (transport.Reply, error) {
+	if err := checkCall(call); err != nil {
+		return transport.Reply{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return transport.Reply{}, err
+	}
+	timeout := responseTimeout(ctx, call.Timeout)
+	type result struct {
+		payload string
+		err     error
+	}
+	done := make(chan result, 1) // buffered: PerformRpc may outlive an abandoned call
+	go func() {
+		got, err := a.room.LocalParticipant.PerformRpc(lksdk.PerformRpcParams{
+			DestinationIdentity: call.Destination,
+			Method:              call.Method,
+			Payload:             call.Payload,
+			ResponseTimeout:     &timeout,
+		})
+		r := result{err: err}
+		if got != nil {
+			r.payload = *got
+		}
+		done <- r
+	}()
+	select {
+	case <-ctx.Done():
+		return transport.Reply{}, ctx.Err()
+	case r := <-done:
+		if r.err != nil {
+			return transport.Reply{}, fromSDKError(r.err)
+		}
+		return transport.Reply{
+			Payload:  r.payload,
+			Request:  packetTransfer(call.Payload),
+			Response: packetTransfer(r.payload),
+		}, nil
+	}
+}
+
+// checkCall refuses at once what the stock SDK cannot do.
+func checkCall(call transport.Call) error {
+	switch {
+	case call.Destination == "":
+		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: no destination identity")
+	case call.Method == "":
+		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: no method")
+	case call.Route == transport.RouteStream:
+		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: cannot send a request as a data stream: %s", peerLinkHint)
+	case call.Route != transport.RouteAuto && call.Route != transport.RoutePacket:
+		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: unknown route %d", int(call.Route))
+	case len(call.Payload) > MaxPayloadBytes:
+		return rpcerr.Newf(rpcerr.RequestPayloadTooLarge,
+			"request payload of %d bytes is over the %d-byte RPC v1 limit: %s", len(call.Payload), MaxPayloadBytes, peerLinkHint)
+	}
+	return nil
+}
+
+// responseTimeout: the call's own, else the context's deadline, else the
+// default.
+func responseTimeout(ctx context.Context, own time.Duration) time.Duration {
+	if own > 0 {
+		return own
+	}
+	if deadline, ok := ctx.Deadline(); ok {
+		return max(time.Until(deadline), time.Millisecond)
+	}
+	return DefaultTimeout
+}
+
+func packetTransfer(payload string) transport.Transfer {
+	return transport.Transfer{Kind: transport.KindPacket, Packets: 1, WireBytes: len(payload)}
+}
+
+// fromSDKError turns the SDK's *RpcError into lkrpc's; other errors (none
+// are expected from PerformRpc) become 1505.
+func fromSDKError(err error) error {
+	var re *lksdk.RpcError
+	if !errors.As(err, &re) {
+		return &rpcerr.Error{Code: rpcerr.SendFailed, Message: fmt.Sprintf("roomadapter: %v", err)}
+	}
+	out := &rpcerr.Error{Code: int(re.Code), Message: re.Message}
+	if re.Data != nil {
+		out.Data = *re.Data
+	}
+	return out
+}
