@@ -100,7 +100,7 @@ func joinJS(start func(*testing.T) *jsPeer, version string) func(*testing.T, *lk
 		var joined struct{ Identity, Version string }
 		p.must(20*time.Second, &joined, "connect", srv.URL, srv.Token(t, identity, room))
 		if joined.Version != version {
-			t.Fatalf("%s runs SDK %s, want %s", p.name, joined.Version, version)
+			t.Fatalf("%s runs SDK %s, want %s", p.Name(), joined.Version, version)
 		}
 		t.Cleanup(func() { _ = p.call(5*time.Second, nil, "disconnect") })
 		p.must(lkserver.AnnounceWithin+time.Second, nil, "waitFor", goIdentity, lkserver.AnnounceWithin.Milliseconds())

@@ -1,19 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
-	"net"
-	"net/http"
 	"os"
-	"os/exec"
-	"path/filepath"
-	"strings"
-	"sync"
 	"time"
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
@@ -29,16 +19,17 @@ import (
 func browserRoundTrips(ctx context.Context, b *bench) ([]Row, error) {
 	s := b.newScene("browser")
 	defer s.close()
-	page, err := startBrowser(s)
+	// The driver's stderr goes to ours; livekit-client's own logging is dropped.
+	page, err := lkserver.StartBrowser("livekit-client", os.Stderr, nil)
 	if err != nil {
 		return nil, err
 	}
-	defer page.stop()
+	defer page.Stop()
 	tok, err := s.token("browser")
 	if err != nil {
 		return nil, err
 	}
-	if err := page.call(30*time.Second, nil, "connect", b.url, tok); err != nil {
+	if err := page.Call(30*time.Second, nil, "connect", b.url, tok); err != nil {
 		return nil, err
 	}
 	// go-peer is lkrpc as shipped; go-plain advertises no deflate and never
@@ -69,11 +60,11 @@ func browserRoundTrips(ctx context.Context, b *bench) ([]Row, error) {
 		if _, err := l.WaitParticipant(ctx, "browser"); err != nil {
 			return nil, err
 		}
-		if err := page.call(announceWithin, nil, "waitFor", gp.id, announceWithin.Milliseconds()); err != nil {
+		if err := page.Call(announceWithin, nil, "waitFor", gp.id, announceWithin.Milliseconds()); err != nil {
 			return nil, err
 		}
 	}
-	if err := page.call(10*time.Second, nil, "serve", echoMethod); err != nil {
+	if err := page.Call(10*time.Second, nil, "serve", echoMethod); err != nil {
 		return nil, err
 	}
 
@@ -98,7 +89,7 @@ func browserRoundTrips(ctx context.Context, b *bench) ([]Row, error) {
 				Code   int     `json:"code"`
 				Msg    string  `json:"message"`
 			}
-			if err := page.call(20*time.Second, &res, "call", gp.id, echoMethod, payload, 15000, true); err != nil {
+			if err := page.Call(20*time.Second, &res, "call", gp.id, echoMethod, payload, 15000, true); err != nil {
 				return nil, err
 			}
 			if !res.OK || !res.Echoed {
@@ -124,156 +115,4 @@ func browserRoundTrips(ctx context.Context, b *bench) ([]Row, error) {
 		{ID: "2d", Figure: "100 KiB round trip browser→Go→browser (`performRpc`, timed in the page): " + browserToGo.String(),
 			Target: "median ≤ 25 ms", Status: verdict(browserToGo.median() <= 25*time.Millisecond)},
 	}, nil
-}
-
-// jsPage drives e2e/js/driver.mjs: one JSON command per stdin line, answers
-// on stdout prefixed "answer " (e2e/js/commands.mjs).
-type jsPage struct {
-	cmd   *exec.Cmd
-	web   *http.Server
-	stdin io.WriteCloser
-
-	mu      sync.Mutex
-	nextID  int
-	waiting map[int]chan pageAnswer
-	exited  chan struct{}
-}
-
-type pageAnswer struct {
-	ID     int             `json:"id"`
-	Result json.RawMessage `json:"result"`
-	Error  string          `json:"error"`
-}
-
-const answerPrefix = "answer "
-
-// startBrowser serves e2e/js/page with livekit-client 2.23.0's UMD bundle
-// on an ephemeral 127.0.0.1 port and starts the driver on it.
-func startBrowser(s *scene) (*jsPage, error) {
-	root, err := lkserver.RepoRoot()
-	if err != nil {
-		return nil, err
-	}
-	js := filepath.Join(root, "e2e", "js")
-	bundle := filepath.Join(js, "node_modules", "livekit-client", "dist", "livekit-client.umd.js")
-	if _, err := os.Stat(bundle); err != nil {
-		return nil, fmt.Errorf("livekit-client is not installed (run e2e/install.sh): %w", err)
-	}
-	mux := http.NewServeMux()
-	serve := func(path, file string) {
-		mux.HandleFunc(path, func(w http.ResponseWriter, r *http.Request) { http.ServeFile(w, r, file) })
-	}
-	serve("/", filepath.Join(js, "page", "index.html"))
-	serve("/peer.js", filepath.Join(js, "page", "peer.js"))
-	serve("/livekit-client.umd.js", bundle)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	p := &jsPage{web: &http.Server{Handler: mux}, waiting: map[int]chan pageAnswer{}, exited: make(chan struct{})}
-	go func() { _ = p.web.Serve(ln) }()
-
-	p.cmd = exec.Command("node", filepath.Join(js, "driver.mjs"), "http://"+ln.Addr().String()+"/")
-	p.cmd.Dir = js
-	p.cmd.Stderr = os.Stderr
-	if p.stdin, err = p.cmd.StdinPipe(); err != nil {
-		_ = p.web.Close()
-		return nil, err
-	}
-	stdout, err := p.cmd.StdoutPipe()
-	if err != nil {
-		_ = p.web.Close()
-		return nil, err
-	}
-	ready := make(chan pageAnswer, 1)
-	p.waiting[0] = ready
-	if err := p.cmd.Start(); err != nil {
-		_ = p.web.Close()
-		return nil, fmt.Errorf("start the browser driver: %w", err)
-	}
-	go p.read(stdout)
-	select {
-	case a := <-ready:
-		if a.Error != "" {
-			p.stop()
-			return nil, errors.New("browser driver: " + a.Error)
-		}
-	case <-p.exited:
-		p.stop()
-		return nil, errors.New("browser driver exited before it was ready")
-	case <-time.After(30 * time.Second):
-		p.stop()
-		return nil, errors.New("browser driver not ready within 30 s")
-	}
-	return p, nil
-}
-
-func (p *jsPage) read(stdout io.Reader) {
-	defer close(p.exited)
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 64<<10), 64<<20)
-	for sc.Scan() {
-		line, ok := strings.CutPrefix(sc.Text(), answerPrefix)
-		if !ok {
-			continue // the SDK's own logging
-		}
-		var a pageAnswer
-		if json.Unmarshal([]byte(line), &a) != nil {
-			continue
-		}
-		p.mu.Lock()
-		ch := p.waiting[a.ID]
-		delete(p.waiting, a.ID)
-		p.mu.Unlock()
-		if ch != nil {
-			ch <- a
-		}
-	}
-}
-
-// call runs window.lkrpcPeer[fn](...args) in the page and decodes the
-// result into out (when not nil).
-func (p *jsPage) call(timeout time.Duration, out any, fn string, args ...any) error {
-	p.mu.Lock()
-	p.nextID++
-	id := p.nextID
-	ch := make(chan pageAnswer, 1)
-	p.waiting[id] = ch
-	p.mu.Unlock()
-	line, err := json.Marshal(map[string]any{"id": id, "fn": fn, "args": args})
-	if err != nil {
-		return err
-	}
-	if _, err := p.stdin.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("browser %s: %w", fn, err)
-	}
-	select {
-	case a := <-ch:
-		if a.Error != "" {
-			return fmt.Errorf("browser %s: %s", fn, a.Error)
-		}
-		if out != nil {
-			return json.Unmarshal(a.Result, out)
-		}
-		return nil
-	case <-p.exited:
-		return fmt.Errorf("browser %s: the driver exited", fn)
-	case <-time.After(timeout):
-		return fmt.Errorf("browser %s: no answer within %v", fn, timeout)
-	}
-}
-
-// stop disconnects the page, closes the driver's stdin (it then closes
-// the browser and exits) and kills it if it lingers.
-func (p *jsPage) stop() {
-	_ = p.call(5*time.Second, nil, "disconnect")
-	_ = p.stdin.Close()
-	select {
-	case <-p.exited:
-	case <-time.After(10 * time.Second):
-		_ = p.cmd.Process.Kill()
-		<-p.exited
-	}
-	_ = p.cmd.Wait()
-	_ = p.web.Close()
 }
