@@ -14,9 +14,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/livekit/protocol/logger"
-	lksdk "github.com/livekit/server-sdk-go/v2"
-
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 )
 
@@ -57,9 +54,7 @@ func run(rowList string, scale float64, browser bool, cpuProfile string) int {
 	if needServer && os.Getenv(lkserver.InNetnsEnv) != "1" {
 		return reexecInNetns()
 	}
-	if os.Getenv("LKRPC_E2E_SDK_LOG") != "1" {
-		lksdk.SetLogger(logger.GetDiscardLogger())
-	}
+	lkserver.QuietSDK()
 
 	b := &bench{scale: scale, browser: browser, notes: &strings.Builder{}}
 	if needServer {

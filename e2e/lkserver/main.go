@@ -7,6 +7,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/livekit/protocol/logger"
+
+	"github.com/lkrpc/lkrpc/runtime/link/peer"
 )
 
 // Environment variables.
@@ -23,11 +27,24 @@ const (
 // shared is the package's server, set by Main when the tests are enabled.
 var shared *Server
 
+// SDKLogEnv, set to 1, keeps server-sdk-go's and pion's logging, which the
+// tests and benchmarks otherwise discard.
+const SDKLogEnv = "LKRPC_E2E_SDK_LOG"
+
+// QuietSDK discards server-sdk-go's package logger, which pion's WebRTC
+// logs go to, unless SDKLogEnv is 1.
+func QuietSDK() {
+	if os.Getenv(SDKLogEnv) != "1" {
+		peer.SetSDKLogger(logger.GetDiscardLogger())
+	}
+}
+
 // Enabled reports whether the end-to-end tests are switched on.
 func Enabled() bool { return os.Getenv(EnableEnv) == "1" }
 
 // Main is a TestMain body: see the package doc. It returns the exit code.
 func Main(m *testing.M) int {
+	QuietSDK()
 	if !Enabled() {
 		return m.Run()
 	}

@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/livekit/protocol/livekit"
-	"github.com/livekit/protocol/logger"
-	lksdk "github.com/livekit/server-sdk-go/v2"
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/runtime/engine"
@@ -20,9 +18,6 @@ import (
 )
 
 func TestMain(m *testing.M) {
-	if os.Getenv("LKRPC_E2E_SDK_LOG") != "1" {
-		lksdk.SetLogger(logger.GetDiscardLogger())
-	}
 	os.Exit(lkserver.Main(m))
 }
 

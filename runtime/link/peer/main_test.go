@@ -4,9 +4,6 @@ import (
 	"os"
 	"testing"
 
-	"github.com/livekit/protocol/logger"
-	lksdk "github.com/livekit/server-sdk-go/v2"
-
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 )
 
@@ -15,8 +12,5 @@ import (
 // server-sdk-go and pion log every state change through the SDK's package
 // logger; LKRPC_E2E_SDK_LOG=1 keeps that noise, otherwise it is discarded.
 func TestMain(m *testing.M) {
-	if os.Getenv("LKRPC_E2E_SDK_LOG") != "1" {
-		lksdk.SetLogger(logger.GetDiscardLogger())
-	}
 	os.Exit(lkserver.Main(m))
 }
