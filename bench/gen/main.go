@@ -23,6 +23,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/lkrpc/lkrpc/e2e/lkserver"
 )
 
 func main() {
@@ -50,7 +52,7 @@ func run(runs int, strict, asJSON bool) error {
 	if runs < 0 {
 		return fmt.Errorf("-n %d: need at least one run per plugin", runs)
 	}
-	root, err := repoRoot()
+	root, err := lkserver.RepoRoot()
 	if err != nil {
 		return err
 	}

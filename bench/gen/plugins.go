@@ -37,19 +37,6 @@ const (
 	goGRPCName = "protoc-gen-go-grpc"
 )
 
-// repoRoot is the directory of this module's go.mod.
-func repoRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", fmt.Errorf("not inside the lkrpc module: run from the repository")
-	}
-	return filepath.Dir(gomod), nil
-}
-
 // preparePlugins builds protoc-gen-lkrpc from the working tree (always, so
 // that the row measures the code as it is) and installs each baseline into
 // bin unless the binary there already has the pinned version.
