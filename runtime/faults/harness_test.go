@@ -3,7 +3,6 @@ package faults_test
 import (
 	"context"
 	"errors"
-	"runtime"
 	"slices"
 	"strings"
 	"sync/atomic"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/livekit/protocol/livekit"
 
+	"github.com/lkrpc/lkrpc/internal/leakcheck"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/link/memroom"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
@@ -47,7 +47,7 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...memroom.Option) *env {
 	t.Helper()
-	baseline := runtime.NumGoroutine()
+	baseline := leakcheck.Baseline()
 	v := &env{t: t, room: memroom.New(opts...)}
 	// Registered first, so it runs last: after every engine and the room
 	// have been closed by the cleanups registered later.
@@ -58,7 +58,7 @@ func newEnv(t *testing.T, opts ...memroom.Option) *env {
 				t.Errorf("call %s ended %d times, want exactly once", r.call.Method, n)
 			}
 		}
-		checkGoroutines(t, baseline)
+		leakcheck.Check(t, baseline, leakWait)
 	})
 	return v
 }
@@ -184,26 +184,6 @@ func (r *callRun) wantReply(t *testing.T, payload string, bound time.Duration) t
 	}
 	t.Logf("replied after %v", res.elapsed)
 	return res.reply
-}
-
-// checkGoroutines waits, within leakWait, for the goroutine count to fall
-// back to baseline. There is nothing to wait on for goroutines that are
-// unwinding, so it polls.
-func checkGoroutines(t *testing.T, baseline int) {
-	t.Helper()
-	deadline := time.Now().Add(leakWait)
-	for {
-		n := runtime.NumGoroutine()
-		if n <= baseline {
-			return
-		}
-		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
-			t.Errorf("%d goroutines left behind (baseline %d):\n%s", n-baseline, baseline, buf[:runtime.Stack(buf, true)])
-			return
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 // payloadOf returns n bytes of ASCII text that does not compress well, so
