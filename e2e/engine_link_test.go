@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
+	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
@@ -50,12 +51,12 @@ func TestEngineToEngineThroughServer(t *testing.T) {
 		kind       transport.Kind
 		compressed bool
 	}{
-		{"16B", randomText(16, 1), transport.KindInline, false},
-		// Random text deflates to ~77 %: 15 KiB fits one header packet then.
-		{"15KiB", randomText(15<<10, 2), transport.KindInline, true},
-		{"100KiB random", randomText(100<<10, 3), transport.KindStream, true},
+		{"16B", randtext.New(16, 1), transport.KindInline, false},
+		// Random text deflates to ~75 %: 15 KiB fits one header packet then.
+		{"15KiB", randtext.New(15<<10, 2), transport.KindInline, true},
+		{"100KiB random", randtext.New(100<<10, 3), transport.KindStream, true},
 		{"100KiB repetitive", strings.Repeat("a", 100<<10), transport.KindInline, true},
-		{"1MiB", randomText(1<<20, 4), transport.KindStream, true},
+		{"1MiB", randtext.New(1<<20, 4), transport.KindStream, true},
 	}
 	ctx := context.Background()
 	for _, tc := range cases {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
+	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
@@ -34,10 +35,10 @@ type matrixSize struct {
 
 func matrixSizes() []matrixSize {
 	return []matrixSize{
-		{"16B", randomText(16, 11), 5},
-		{"15KiB", randomText(15<<10, 12), 5},
-		{"100KiB", randomText(100<<10, 13), 5},
-		{"10MiB", randomText(10<<20, 15), 1},
+		{"16B", randtext.New(16, 11), 5},
+		{"15KiB", randtext.New(15<<10, 12), 5},
+		{"100KiB", randtext.New(100<<10, 13), 5},
+		{"10MiB", randtext.New(10<<20, 15), 1},
 	}
 }
 
@@ -141,7 +142,7 @@ func goEcho(_ context.Context, req *transport.Request) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		return randomText(n, 99), nil
+		return randtext.New(n, 99), nil
 	}
 	return req.Payload, nil
 }

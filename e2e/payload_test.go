@@ -1,24 +1,10 @@
 package e2e
 
 import (
-	"math/rand/v2"
 	"slices"
-	"strings"
 	"testing"
 	"time"
 )
-
-// randomText is n bytes of printable ASCII that does not compress much.
-func randomText(n int, seed uint64) string {
-	r := rand.New(rand.NewPCG(seed, 0x6c6b727063))
-	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 {}\":,"
-	var b strings.Builder
-	b.Grow(n)
-	for range n {
-		b.WriteByte(alphabet[r.IntN(len(alphabet))])
-	}
-	return b.String()
-}
 
 // timings collects durations and reports their median.
 type timings []time.Duration

@@ -9,6 +9,7 @@ import (
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
+	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/link/roomadapter"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
@@ -43,14 +44,14 @@ func runAdapterCases(t *testing.T, srv *lkserver.Server, pk peerKind) {
 
 	t.Run("peer calls the adapter", func(t *testing.T) {
 		for _, size := range []int{16, 15 << 10} {
-			payload := randomText(size, uint64(size))
+			payload := randtext.New(size, uint64(size))
 			if o := peer.callGo(t, echoMethod, payload, 10*time.Second, true); !o.OK || !o.Echoed {
 				t.Fatalf("%d B: %v", size, o)
 			}
 		}
 		// The adapter's room advertises protocol 0: the peer's SDK refuses
 		// a large request itself, and a large reply is 1504.
-		if o := peer.callGo(t, echoMethod, randomText(100<<10, 5), 10*time.Second, true); o.OK || o.Code != rpcerr.RequestPayloadTooLarge {
+		if o := peer.callGo(t, echoMethod, randtext.New(100<<10, 5), 10*time.Second, true); o.OK || o.Code != rpcerr.RequestPayloadTooLarge {
 			t.Fatalf("100 KiB to the adapter: %v, want 1402", o)
 		}
 		if o := peer.callGo(t, echoMethod, "big:102400", 10*time.Second, false); o.OK || o.Code != rpcerr.ResponsePayloadTooLarge {
@@ -79,7 +80,7 @@ func runAdapterCases(t *testing.T, srv *lkserver.Server, pk peerKind) {
 			return reply, err
 		}
 		for _, size := range []int{16, 15 << 10} {
-			payload := randomText(size, uint64(size)+7)
+			payload := randtext.New(size, uint64(size)+7)
 			reply, err := call(echoMethod, payload, 10*time.Second)
 			if err != nil || reply.Payload != payload {
 				t.Fatalf("%d B: %d bytes back, %v", size, len(reply.Payload), err)
@@ -89,7 +90,7 @@ func runAdapterCases(t *testing.T, srv *lkserver.Server, pk peerKind) {
 			}
 		}
 		start := time.Now()
-		_, err := call(echoMethod, randomText(100<<10, 6), 10*time.Second)
+		_, err := call(echoMethod, randtext.New(100<<10, 6), 10*time.Second)
 		if e, ok := rpcerr.From(err); !ok || e.Code != rpcerr.RequestPayloadTooLarge || !strings.Contains(e.Message, "runtime/link/peer") {
 			t.Fatalf("100 KiB = %v, want 1402 naming runtime/link/peer", err)
 		}

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/lkrpc/lkrpc/internal/randtext"
 )
 
 func TestSamplesMedianAndQuantile(t *testing.T) {
@@ -87,20 +89,20 @@ func TestTypicalJSONIsValidSizedAndReproducible(t *testing.T) {
 }
 
 func TestRandomTextUsesTheBase64Alphabet(t *testing.T) {
-	text := randomText(4096, 3)
+	text := randtext.New(4096, 3)
 	if len(text) != 4096 {
 		t.Fatalf("%d bytes", len(text))
 	}
-	if strings.Trim(text, base64Alphabet) != "" {
+	if strings.Trim(text, randtext.Alphabet) != "" {
 		t.Fatal("a character outside the alphabet")
 	}
-	if randomText(4096, 4) == text {
+	if randtext.New(4096, 4) == text {
 		t.Fatal("different seeds, same text")
 	}
 }
 
 func TestChunksOfCutsLikeAStream(t *testing.T) {
-	text := randomText(mib, 1)
+	text := randtext.New(mib, 1)
 	chunks := chunksOf(text)
 	if want := (mib + rawChunkBytes - 1) / rawChunkBytes; len(chunks) != want {
 		t.Fatalf("%d chunks, want %d", len(chunks), want)

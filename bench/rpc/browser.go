@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
+	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/link/peer"
 	"github.com/lkrpc/lkrpc/runtime/transport"
@@ -68,7 +69,7 @@ func browserRoundTrips(ctx context.Context, b *bench) ([]Row, error) {
 		return nil, err
 	}
 
-	payload := randomText(100<<10, 2)
+	payload := randtext.New(100<<10, 2)
 	warm, n := 2, b.count(25, 5)
 	for i := range warm + n {
 		for _, gp := range peers {

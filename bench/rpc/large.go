@@ -6,6 +6,7 @@ import (
 	"time"
 
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
+	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/link/peer"
 )
 
@@ -41,7 +42,7 @@ func largeCalls(ctx context.Context, b *bench) ([]Row, error) {
 	}
 	rec := &recorder{Transport: caller}
 	client := agentv1.NewVoiceAgentClient(rec, "lk-agent")
-	text := randomText(mib, 1)
+	text := randtext.New(mib, 1)
 	req := &agentv1.SummarizeRequest{Document: &agentv1.Document{Text: text}}
 	chunks := chunksOf(text)
 	endA := newRawEnd(rawA, "raw-b", len(text), false)

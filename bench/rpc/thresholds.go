@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
 	"github.com/lkrpc/lkrpc/runtime/link"
@@ -67,7 +68,7 @@ func packetMaxFigures(ctx context.Context, b *bench) ([]Row, error) {
 	slowestGain, slowestSize := 0.0, 0
 	warm, n := 3, b.count(40, 10)
 	for _, size := range packetMaxSizes {
-		payload := randomText(size, uint64(size))
+		payload := randtext.New(size, uint64(size))
 		var asPacket, asStream samples
 		for i := range warm + n {
 			for _, route := range []transport.Route{transport.RoutePacket, transport.RouteStream} {

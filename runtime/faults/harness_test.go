@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"slices"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -184,22 +183,6 @@ func (r *callRun) wantReply(t *testing.T, payload string, bound time.Duration) t
 	}
 	t.Logf("replied after %v", res.elapsed)
 	return res.reply
-}
-
-// payloadOf returns n bytes of ASCII text that does not compress well, so
-// a stream of it has n/chunkBytes chunks whatever the peer accepts.
-func payloadOf(n int) string {
-	const alphabet = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789"
-	var b strings.Builder
-	b.Grow(n)
-	x := uint32(2463534242)
-	for range n {
-		x ^= x << 13
-		x ^= x >> 17
-		x ^= x << 5
-		b.WriteByte(alphabet[x%uint32(len(alphabet))])
-	}
-	return b.String()
 }
 
 // Packet predicates for fault functions.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/livekit/protocol/livekit"
 
+	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/link/memroom"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
@@ -110,7 +111,7 @@ func leaveMidStream(t *testing.T, topic, who string, ran *counter) (*env, member
 	cut := v.reached(chunkOf(topic, cutAfter-1))
 	bob := v.join("bob", plain())
 	alice := v.join("alice", plain())
-	big := payloadOf(50 * chunkBytes)
+	big := randtext.New(50*chunkBytes, 1)
 	serve(t, bob, "faults.Echo", ran.wrap(func(context.Context, *transport.Request) (string, error) { return big, nil }))
 	r := v.start(alice, transport.Call{Destination: "bob", Method: "faults.Echo", Payload: big})
 	waitFor(t, cut, "the stream reaching the cut")

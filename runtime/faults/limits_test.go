@@ -12,6 +12,7 @@ import (
 
 	"github.com/livekit/protocol/livekit"
 
+	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/link"
 	"github.com/lkrpc/lkrpc/runtime/link/memroom"
@@ -29,7 +30,7 @@ func TestRequestOverInboundCap(t *testing.T) {
 	alice := v.join("alice", plain())
 	var ran counter
 	serve(t, bob, "faults.Echo", ran.wrap(echo))
-	r := v.start(alice, transport.Call{Destination: "bob", Method: "faults.Echo", Payload: payloadOf(smallCap + 1)})
+	r := v.start(alice, transport.Call{Destination: "bob", Method: "faults.Echo", Payload: randtext.New(smallCap+1, 1)})
 	e := r.wantCode(t, rpcerr.ApplicationError, 0, promptBound)
 	if want := fmt.Sprintf("exceeds the limit of %d bytes", smallCap); !strings.Contains(e.Data, want) {
 		t.Errorf("data %q does not name the limit (%q)", e.Data, want)
@@ -43,7 +44,7 @@ func TestResponseOverInboundCap(t *testing.T) {
 	v := newEnv(t)
 	bob := v.join("bob", plain())
 	alice := v.join("alice", plain(), engine.WithLimits(engine.Limits{MaxPayloadBytes: smallCap}))
-	serve(t, bob, "faults.Big", func(context.Context, *transport.Request) (string, error) { return payloadOf(smallCap + 1), nil })
+	serve(t, bob, "faults.Big", func(context.Context, *transport.Request) (string, error) { return randtext.New(smallCap+1, 1), nil })
 	r := v.start(alice, transport.Call{Destination: "bob", Method: "faults.Big", Payload: "x"})
 	e := r.wantCode(t, rpcerr.ApplicationError, 0, promptBound)
 	if want := fmt.Sprintf("exceeds the limit of %d bytes", smallCap); !strings.Contains(e.Message, want) {
@@ -61,7 +62,7 @@ func TestRequestOverCapRejectedEarly(t *testing.T) {
 	serve(t, bob, "faults.Echo", ran.wrap(echo))
 	mallory := v.scripted("mallory")
 	const id, sid = "too-big", "s-big"
-	content := []byte(payloadOf(15000))
+	content := []byte(randtext.New(15000, 1))
 	mallory.send(t, header("bob", sid, engine.TopicRequest, requestAttrs(id, "faults.Echo"), nil))
 	for i := range uint64(5) { // 75000 bytes: the fifth chunk crosses 65536
 		mallory.send(t, chunk("bob", sid, i, content))
@@ -116,7 +117,7 @@ func TestBufferedBytesAcrossSenders(t *testing.T) {
 	v := newEnv(t)
 	bob := v.join("bob", nil, engine.WithLimits(engine.Limits{MaxBufferedBytes: 40000}))
 	serve(t, bob, "faults.Echo", echo)
-	content := []byte(payloadOf(15000))
+	content := []byte(randtext.New(15000, 1))
 	var peers []*scripted
 	for i := range 3 {
 		p := v.scripted(fmt.Sprint("peer-", i))

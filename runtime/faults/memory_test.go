@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
@@ -30,7 +31,7 @@ func TestPeakMemory100Streams10MiB(t *testing.T) {
 		t.Skip("a 1 GiB measurement: set LKRPC_MEMTEST=1 (and no -short) to run it")
 	}
 	const streams, size, callers = 100, 10 << 20, 4
-	payload := payloadOf(size) // shared by every call: the callers hold it once
+	payload := randtext.New(size, 1) // shared by every call: the callers hold it once
 	for _, c := range []struct {
 		name   string
 		limits engine.Limits

@@ -9,6 +9,7 @@ import (
 
 	"github.com/livekit/protocol/livekit"
 
+	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/link/memroom"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
@@ -26,7 +27,7 @@ func chunkFault(t *testing.T, topic string, fault memroom.FaultFunc, why string)
 	v.room.SetFault(fault)
 	bob := v.join("bob", plain())
 	alice := v.join("alice", plain())
-	big := payloadOf(streamChunks * chunkBytes)
+	big := randtext.New(streamChunks*chunkBytes, 1)
 	request, response := "small", big
 	if topic == engine.TopicRequest {
 		request, response = big, "small"
@@ -84,9 +85,9 @@ var (
 		total:   lengthOf(3003),
 		why:     "not valid UTF-8",
 	}
-	totalTooShort = badStream{content: []byte(payloadOf(3000)), total: lengthOf(10), why: "more than total_length 10"}
-	totalTooLong  = badStream{content: []byte(payloadOf(3000)), total: lengthOf(5000), why: "3000 bytes, total_length 5000"}
-	abortedStream = badStream{content: []byte(payloadOf(3000)), total: lengthOf(3000), reason: "cancelled by the user", why: "aborted: cancelled by the user"}
+	totalTooShort = badStream{content: []byte(randtext.New(3000, 1)), total: lengthOf(10), why: "more than total_length 10"}
+	totalTooLong  = badStream{content: []byte(randtext.New(3000, 1)), total: lengthOf(5000), why: "3000 bytes, total_length 5000"}
+	abortedStream = badStream{content: []byte(randtext.New(3000, 1)), total: lengthOf(3000), reason: "cancelled by the user", why: "aborted: cancelled by the user"}
 )
 
 // badRequest has scripted mallory send bob a request stream built from b,
@@ -162,7 +163,7 @@ func TestCancelledUploadAbortsRequestStream(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := alice.Call(ctx, transport.Call{Destination: "bob", Method: "faults.Echo", Payload: payloadOf(50 * chunkBytes)})
+		_, err := alice.Call(ctx, transport.Call{Destination: "bob", Method: "faults.Echo", Payload: randtext.New(50*chunkBytes, 1)})
 		done <- err
 	}()
 	waitFor(t, sent, "the upload starting")
