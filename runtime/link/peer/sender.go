@@ -103,19 +103,36 @@ func (s *sender) send(ctx context.Context, pkt *livekit.DataPacket) error {
 	data = protowire.AppendVarint(data, uint64(s.seq))
 	if err := s.dc.Send(data); err != nil {
 		s.seq-- // nothing went out under this number
+		if s.isEnded() {
+			// The teardown closed the channel under us: the link's end,
+			// not a failure of this send.
+			return s.closedErr()
+		}
 		return fmt.Errorf("peer: send on data channel: %w", err)
 	}
 	return nil
 }
 
 func (s *sender) check(ctx context.Context) error {
-	select {
-	case <-s.ended:
-		return fmt.Errorf("%w: %w", link.ErrClosed, s.endErr())
-	default:
+	if s.isEnded() {
+		return s.closedErr()
 	}
 	return ctx.Err()
 }
+
+func (s *sender) isEnded() bool {
+	select {
+	case <-s.ended:
+		return true
+	default:
+		return false
+	}
+}
+
+// closedErr is what every send fails with once the link has ended: it
+// wraps link.ErrClosed, so the engine tells the loss of the link (1503)
+// from a failed send (1505), and the reason the link ended.
+func (s *sender) closedErr() error { return fmt.Errorf("%w: %w", link.ErrClosed, s.endErr()) }
 
 // waitForRoom blocks while the channel holds highWater bytes or more.
 func (s *sender) waitForRoom(ctx context.Context) error {
@@ -129,7 +146,7 @@ func (s *sender) waitForRoom(ctx context.Context) error {
 		select {
 		case <-low:
 		case <-s.ended:
-			return s.endErr()
+			return s.closedErr()
 		case <-ctx.Done():
 			return ctx.Err()
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/livekit/protocol/livekit"
+
+	"github.com/lkrpc/lkrpc/runtime/link"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -18,12 +20,16 @@ type fakeChannel struct {
 	onLow    func()
 	sent     [][]byte
 	sendErr  error
+	onSend   func()        // runs at each Send, before it succeeds or fails
 	reads    chan struct{} // a token per BufferedAmount call
 }
 
 func newFakeChannel() *fakeChannel { return &fakeChannel{reads: make(chan struct{}, 1024)} }
 
 func (f *fakeChannel) Send(data []byte) error {
+	if f.onSend != nil {
+		f.onSend()
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.sendErr != nil {
@@ -160,13 +166,20 @@ func TestSenderWaitEndsWithContextOrLinkEnd(t *testing.T) {
 		t.Fatalf("send = %v, want context.Canceled", err)
 	}
 
-	go func() { done <- s.send(context.Background(), chunk(1)) }()
-	end(ErrSignalLost)
-	if err := <-done; !errors.Is(err, ErrSignalLost) {
-		t.Fatalf("send = %v, want the link's end error", err)
+	// A send waiting for room when the link ends fails as every send after
+	// the end does: with link.ErrClosed (the engine's 1503, not 1505) and
+	// the reason.
+	for len(dc.reads) > 0 {
+		<-dc.reads
 	}
-	if err := s.send(context.Background(), ack("late")); !errors.Is(err, ErrSignalLost) {
-		t.Fatalf("control send after the end = %v, want the end error", err)
+	go func() { done <- s.send(context.Background(), chunk(1)) }()
+	<-dc.reads // it has found no room and waits
+	end(ErrSignalLost)
+	if err := <-done; !errors.Is(err, link.ErrClosed) || !errors.Is(err, ErrSignalLost) {
+		t.Fatalf("send = %v, want link.ErrClosed and the link's end error", err)
+	}
+	if err := s.send(context.Background(), ack("late")); !errors.Is(err, link.ErrClosed) || !errors.Is(err, ErrSignalLost) {
+		t.Fatalf("control send after the end = %v, want link.ErrClosed and the end error", err)
 	}
 	if n := len(dc.packets(t)); n != 0 {
 		t.Fatalf("%d packets went out, want none", n)
@@ -186,6 +199,20 @@ func TestSenderFailedWriteDoesNotUseASequenceNumber(t *testing.T) {
 	}
 	if got := dc.packets(t); len(got) != 1 || got[0].GetSequence() != 1 {
 		t.Fatalf("sent %v, want y as #1", got)
+	}
+}
+
+// The teardown closes the data channel under a send that has passed its
+// checks: the send reports the link's end (link.ErrClosed), not a failure
+// of its own.
+func TestSenderWriteFailingBecauseTheLinkEndedReportsTheEnd(t *testing.T) {
+	dc := newFakeChannel()
+	s, end := newTestSender(dc)
+	dc.onSend = func() { end(ErrTransportFailed) }
+	dc.sendErr = errors.New("data channel closed")
+	err := s.send(context.Background(), ack("x"))
+	if !errors.Is(err, link.ErrClosed) || !errors.Is(err, ErrTransportFailed) {
+		t.Fatalf("send = %v, want link.ErrClosed and the link's end error", err)
 	}
 }
 
