@@ -28,10 +28,22 @@ func (s *Server) ConnectLink(t testing.TB, room, identity string, opts ...peer.O
 // (TokenWith), for participants of another kind or with attributes.
 func (s *Server) ConnectLinkWithToken(t testing.TB, identity, token string, opts ...peer.Option) *peer.Link {
 	t.Helper()
+	return connectLink(t, s.URL, identity, token, opts...)
+}
+
+// ConnectLink joins room as identity with its signal connection through
+// the proxy, and closes the link when the test ends.
+func (p *SignalProxy) ConnectLink(t testing.TB, room, identity string, opts ...peer.Option) *peer.Link {
+	t.Helper()
+	return connectLink(t, p.URL, identity, p.srv.Token(t, identity, room), opts...)
+}
+
+func connectLink(t testing.TB, url, identity, token string, opts ...peer.Option) *peer.Link {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	start := time.Now()
-	l, err := peer.Connect(ctx, s.URL, token, opts...)
+	l, err := peer.Connect(ctx, url, token, opts...)
 	if err != nil {
 		t.Fatalf("Connect %s: %v", identity, err)
 	}
