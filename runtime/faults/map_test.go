@@ -12,52 +12,70 @@ import (
 	"testing"
 )
 
-// notInMatrix are the tests of this package that are not fault cases.
-var notInMatrix = []string{"TestFaultsMapComplete", "TestPeakMemory100Streams10MiB"}
+// sections maps the headings of FAULTS.md to the directory whose tests
+// their tables list; a table before any listed heading lists this
+// package's.
+var sections = map[string]string{
+	"## On the real server (`e2e/faults`)": "../../e2e/faults",
+}
+
+// notInMatrix are the tests that are not fault cases.
+var notInMatrix = []string{"TestFaultsMapComplete", "TestPeakMemory100Streams10MiB", "TestMain"}
 
 // TestFaultsMapComplete keeps FAULTS.md and the tests in step: every test
-// the table names exists, and every fault test is in the table.
+// a table names exists in its section's package, and every fault test of
+// those packages is in its table.
 func TestFaultsMapComplete(t *testing.T) {
 	table, err := os.ReadFile("FAULTS.md")
 	if err != nil {
 		t.Fatal(err)
 	}
 	listed := tableTests(string(table))
-	if len(listed) == 0 {
-		t.Fatal("FAULTS.md names no tests")
+	if len(listed["."]) == 0 || len(listed["../../e2e/faults"]) == 0 {
+		t.Fatalf("FAULTS.md names no tests for a package: %v", listed)
 	}
-	defined := definedTests(t)
-	for _, name := range listed {
-		if !slices.Contains(defined, name) {
-			t.Errorf("FAULTS.md names %s, which is not a test of this package", name)
+	for dir, names := range listed {
+		defined := definedTests(t, dir)
+		for _, name := range names {
+			if !slices.Contains(defined, name) {
+				t.Errorf("FAULTS.md names %s, which is not a test in %s", name, dir)
+			}
 		}
-	}
-	for _, name := range defined {
-		if !slices.Contains(listed, name) && !slices.Contains(notInMatrix, name) {
-			t.Errorf("%s is not in the FAULTS.md table", name)
+		for _, name := range defined {
+			if !slices.Contains(names, name) && !slices.Contains(notInMatrix, name) {
+				t.Errorf("%s (in %s) is not in its FAULTS.md table", name, dir)
+			}
 		}
 	}
 }
 
-// tableTests returns the test names in the last column of the table rows.
-func tableTests(md string) []string {
+// tableTests returns the test names in the last column of the table rows,
+// by the directory their section is about.
+func tableTests(md string) map[string][]string {
 	cell := regexp.MustCompile("`(Test[A-Za-z0-9_]+)`\\s*\\|\\s*$")
-	var names []string
+	names := map[string][]string{}
+	dir := "."
 	for line := range strings.Lines(md) {
-		if m := cell.FindStringSubmatch(strings.TrimRight(line, "\n")); m != nil {
-			names = append(names, m[1])
+		line = strings.TrimRight(line, "\n")
+		if d, ok := sections[line]; ok {
+			dir = d
+		}
+		if m := cell.FindStringSubmatch(line); m != nil {
+			names[dir] = append(names[dir], m[1])
 		}
 	}
 	return names
 }
 
-// definedTests parses this package's test files for top-level Test
-// functions.
-func definedTests(t *testing.T) []string {
+// definedTests parses the test files in dir for top-level Test functions.
+func definedTests(t *testing.T, dir string) []string {
 	t.Helper()
-	files, err := filepath.Glob("*_test.go")
+	files, err := filepath.Glob(filepath.Join(dir, "*_test.go"))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if len(files) == 0 {
+		t.Fatalf("no test files in %s", dir)
 	}
 	fset := token.NewFileSet()
 	var names []string
