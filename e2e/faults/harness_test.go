@@ -99,6 +99,23 @@ func (m *member) serve(t *testing.T, reply func(string) string) {
 	}
 }
 
+// serveUntilCancelled registers an echo on m that answers nothing: it
+// waits until its call is cancelled and reports when.
+func (m *member) serveUntilCancelled(t *testing.T) <-chan time.Time {
+	t.Helper()
+	cancelled := make(chan time.Time, 1)
+	_, err := m.engine.Register(echo, func(ctx context.Context, _ *transport.Request) (string, error) {
+		m.ran.Add(1)
+		<-ctx.Done()
+		cancelled <- time.Now()
+		return "", ctx.Err()
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cancelled
+}
+
 func (m *member) wantRuns(t *testing.T, n int32) {
 	t.Helper()
 	if got := m.ran.Load(); got != n {

@@ -12,7 +12,6 @@ import (
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/runtime/link/peer"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
-	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
 func TestMain(m *testing.M) {
@@ -27,16 +26,7 @@ func TestMain(m *testing.M) {
 func TestSFUServerKilledMidCall(t *testing.T) {
 	v := newEnv(t)
 	alice, bob := v.join("alice"), v.join("bob")
-	cancelled := make(chan time.Time, 1)
-	_, err := bob.engine.Register(echo, func(ctx context.Context, _ *transport.Request) (string, error) {
-		bob.ran.Add(1)
-		<-ctx.Done() // answers nothing until the call is over
-		cancelled <- time.Now()
-		return "", ctx.Err()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cancelled := bob.serveUntilCancelled(t)
 	meet(t, alice, bob)
 
 	r := v.start(alice, bob, "x")

@@ -1,7 +1,6 @@
 package faults
 
 import (
-	"context"
 	"errors"
 	"testing"
 	"time"
@@ -10,7 +9,6 @@ import (
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/link/peer"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
-	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
 const (
@@ -34,43 +32,45 @@ const (
 // stream goes on; the link resumes the signal connection, and the call
 // succeeds with the whole echo, once.
 func TestSFUCallerSignalDropsMidCallAndResumes(t *testing.T) {
-	v := newEnv(t)
-	proxy := v.srv.SignalProxy(t)
-	alice := v.member("alice", proxy.ConnectLink(t, v.room, "alice"), uncompressed)
-	bob := v.join("bob", uncompressed)
-	bob.serve(t, func(p string) string { return p })
-	meet(t, alice, bob)
-
-	under := bob.tap.when(received(engine.TopicRequest, 64<<10))
-	r := v.start(alice, bob, randtext.New(bigBytes, 5))
-	waitFor(t, under, 10*time.Second, "the request stream reaching bob")
-	at := time.Now()
-	if n := proxy.Cut(); n != 1 {
-		t.Fatalf("cut %d signal connections, want alice's one", n)
-	}
-	wantResumed(t, alice.link, at)
-	r.wantEcho(t, at, streamBound)
-	bob.wantRuns(t, 1)
+	signalDropsMidCall(t, "alice", engine.TopicRequest)
 }
 
 // The handler's signal connection is reset while its response stream is
 // under way: the same, from the other side.
 func TestSFUHandlerSignalDropsMidCallAndResumes(t *testing.T) {
+	signalDropsMidCall(t, "bob", engine.TopicResponse)
+}
+
+// signalDropsMidCall has alice call bob's echo with a large payload and
+// resets dropper's signal connection once the stream of topic is under way.
+func signalDropsMidCall(t *testing.T, dropper, topic string) {
 	v := newEnv(t)
 	proxy := v.srv.SignalProxy(t)
-	alice := v.join("alice", uncompressed)
-	bob := v.member("bob", proxy.ConnectLink(t, v.room, "bob"), uncompressed)
+	join := func(identity string) *member {
+		if identity == dropper {
+			return v.member(identity, proxy.ConnectLink(t, v.room, identity), uncompressed)
+		}
+		return v.join(identity, uncompressed)
+	}
+	alice, bob := join("alice"), join("bob")
 	bob.serve(t, func(p string) string { return p })
 	meet(t, alice, bob)
 
-	under := alice.tap.when(received(engine.TopicResponse, 64<<10))
-	r := v.start(alice, bob, randtext.New(bigBytes, 6))
-	waitFor(t, under, streamBound, "the response stream reaching alice")
+	receiver, dropped := bob, alice
+	if topic == engine.TopicResponse {
+		receiver = alice
+	}
+	if dropper == bob.identity {
+		dropped = bob
+	}
+	under := receiver.tap.when(received(topic, 64<<10))
+	r := v.start(alice, bob, randtext.New(bigBytes, 5))
+	waitFor(t, under, streamBound, "the "+topic+" stream getting under way")
 	at := time.Now()
 	if n := proxy.Cut(); n != 1 {
-		t.Fatalf("cut %d signal connections, want bob's one", n)
+		t.Fatalf("cut %d signal connections, want %s's one", n, dropper)
 	}
-	wantResumed(t, bob.link, at)
+	wantResumed(t, dropped.link, at)
 	r.wantEcho(t, at, streamBound)
 	bob.wantRuns(t, 1)
 }
@@ -85,16 +85,7 @@ func TestSFUCallerSignalLostForGood(t *testing.T) {
 	proxy := v.srv.SignalProxy(t)
 	alice := v.member("alice", proxy.ConnectLink(t, v.room, "alice"), uncompressed)
 	bob := v.join("bob", uncompressed)
-	cancelled := make(chan time.Time, 1)
-	_, err := bob.engine.Register(echo, func(ctx context.Context, _ *transport.Request) (string, error) {
-		bob.ran.Add(1)
-		<-ctx.Done() // answers nothing until the call is over
-		cancelled <- time.Now()
-		return "", ctx.Err()
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+	cancelled := bob.serveUntilCancelled(t)
 	meet(t, alice, bob)
 
 	gone := bob.tap.when(departed("alice"))
