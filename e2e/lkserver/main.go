@@ -8,8 +8,6 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/livekit/protocol/logger"
-
 	"github.com/lkrpc/lkrpc/runtime/link/peer"
 )
 
@@ -31,11 +29,11 @@ var shared *Server
 // tests and benchmarks otherwise discard.
 const SDKLogEnv = "LKRPC_E2E_SDK_LOG"
 
-// QuietSDK discards server-sdk-go's package logger, which pion's WebRTC
+// QuietSDK silences server-sdk-go's package logger, which pion's WebRTC
 // logs go to, unless SDKLogEnv is 1.
 func QuietSDK() {
 	if os.Getenv(SDKLogEnv) != "1" {
-		peer.SetSDKLogger(logger.GetDiscardLogger())
+		peer.SetSDKLogger(peer.QuietSDKLogger())
 	}
 }
 

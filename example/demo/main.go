@@ -20,8 +20,6 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/livekit/protocol/logger"
-
 	"github.com/lkrpc/lkrpc/example/agent"
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
@@ -35,7 +33,7 @@ func main() {
 	verbose := flag.Bool("v", false, "on a real server, show pion's WebRTC logs")
 	flag.Parse()
 	if !*verbose {
-		peer.SetSDKLogger(logger.GetDiscardLogger())
+		peer.SetSDKLogger(peer.QuietSDKLogger())
 	}
 	n, err := parseSize(*size)
 	if err != nil {
