@@ -97,9 +97,16 @@ func (l *Link) resumeOnce(timeout time.Duration) error {
 	return nil
 }
 
-// onReconnectResponse applies the ICE servers the server hands out again.
+// onReconnectResponse leaves the peer connection's configuration alone. The
+// ICE servers a ReconnectResponse hands out again would only matter to the
+// next candidate gathering, that is an ICE restart, which the link does not
+// do. Applying them anyway raced pion's server-reflexive gathering, which
+// may still run when a resume comes soon after the join: pion/ice v4.2.7
+// reads its server list unguarded while UpdateOptions rewrites it (seen by
+// the race detector in TestE2EResumesAfterSignalDrop).
 func (l *Link) onReconnectResponse(res *livekit.ReconnectResponse) error {
-	return l.pc.configure(&livekit.JoinResponse{IceServers: res.GetIceServers(), ClientConfiguration: res.GetClientConfiguration()})
+	l.log.Debugw("signal reconnect accepted", "iceServers", len(res.GetIceServers()))
+	return nil
 }
 
 // runSignal runs a blocking signal-transport call under ctx. The SDK's Join
