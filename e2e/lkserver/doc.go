@@ -18,4 +18,8 @@
 // (unless already inside), starts one server for the package, runs the
 // tests and stops the server by its PID. Without it every test skips at
 // once, naming the variable, so plain `go test ./...` needs no server.
+//
+// For fault tests, Server.Kill and Restart end and restart the server, and
+// Server.SignalProxy puts a TCP relay in front of its signal port that can
+// reset a link's signal connection as a network failure would.
 package lkserver
