@@ -4,13 +4,15 @@
 // down on their own timers (pion's, the engine's) and have nothing a test
 // could wait on.
 //
-// A count, not a list of stacks, because the runtime's own goroutines and a
-// test framework's come and go by name; a test that counts must therefore
-// not run in parallel with others.
+// Two checks: Check compares goroutine counts, which catches a leak from any
+// package but needs the test to run alone; NoneRunning looks for goroutines
+// running named code, which tests running in parallel with others can use
+// as long as the others do not run that code.
 package leakcheck
 
 import (
 	"runtime"
+	"strings"
 	"testing"
 	"time"
 )
@@ -34,11 +36,58 @@ func Check(t testing.TB, baseline int, within time.Duration) time.Duration {
 			return time.Since(start)
 		}
 		if time.Now().After(deadline) {
-			buf := make([]byte, 1<<20)
 			t.Errorf("%d goroutines left behind %v after the test (baseline %d):\n%s",
-				n-baseline, within, baseline, buf[:runtime.Stack(buf, true)])
+				n-baseline, within, baseline, allStacks())
 			return time.Since(start)
 		}
 		time.Sleep(poll)
+	}
+}
+
+// NoneRunning waits up to within until no goroutine outside the tests' own
+// (those under testing.tRunner) has a frame whose name contains one of
+// frames, such as "lkrpc/runtime/engine", and reports an error on t with
+// every goroutine's stack if one remains.
+func NoneRunning(t testing.TB, within time.Duration, frames ...string) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		stacks := allStacks()
+		if !running(stacks, frames) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Errorf("goroutines running %v left behind %v after the test:\n%s", frames, within, stacks)
+			return
+		}
+		time.Sleep(poll)
+	}
+}
+
+// running reports whether a goroutine in stacks, other than a test's own,
+// has a frame containing one of frames.
+func running(stacks string, frames []string) bool {
+	for g := range strings.SplitSeq(stacks, "\n\n") {
+		if strings.Contains(g, "testing.tRunner") {
+			continue
+		}
+		for _, f := range frames {
+			if strings.Contains(g, f) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// allStacks is every goroutine's stack, however many there are.
+func allStacks() string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			return string(buf[:n])
+		}
+		buf = make([]byte, 2*len(buf))
 	}
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/livekit/protocol/livekit"
 
+	"github.com/lkrpc/lkrpc/internal/leakcheck"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/link"
 	"github.com/lkrpc/lkrpc/runtime/link/memroom"
@@ -30,7 +31,8 @@ func newBed(t *testing.T, opts ...memroom.Option) *bed {
 	b := &bed{t: t, room: memroom.New(opts...), log: newPacketLog()}
 	t.Cleanup(func() {
 		b.room.Close()
-		checkNoGoroutines(t)
+		// No goroutine of the engine, the room or these tests outlives it.
+		leakcheck.NoneRunning(t, time.Second, "lkrpc/runtime/engine", "lkrpc/runtime/link/memroom", "runtime/conformance_test.")
 	})
 	b.room.Observe(b.log.add)
 	return b

@@ -2,13 +2,12 @@ package memroom
 
 import (
 	"context"
-	"runtime"
-	"strings"
 	"testing"
 	"time"
 
 	"github.com/livekit/protocol/livekit"
 
+	"github.com/lkrpc/lkrpc/internal/leakcheck"
 	"github.com/lkrpc/lkrpc/runtime/link"
 )
 
@@ -83,7 +82,7 @@ func newTestRoom(t *testing.T, opts ...Option) *Room {
 	r := New(opts...)
 	t.Cleanup(func() {
 		r.Close()
-		checkNoGoroutines(t)
+		leakcheck.NoneRunning(t, 500*time.Millisecond, "runtime/link/memroom.")
 	})
 	return r
 }
@@ -98,33 +97,6 @@ func join(t *testing.T, r *Room, identity string, opts ...JoinOption) (*Particip
 	rec := newRecorder()
 	p.Attach(rec)
 	return p, rec
-}
-
-// checkNoGoroutines fails if a goroutine of this package outlives its room.
-// A goroutine that has just signalled the WaitGroup may still be unwinding,
-// so it looks a few times before failing.
-func checkNoGoroutines(t *testing.T) {
-	t.Helper()
-	var stacks string
-	for range 50 {
-		buf := make([]byte, 1<<20)
-		stacks = string(buf[:runtime.Stack(buf, true)])
-		if !leaked(stacks) {
-			return
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	t.Errorf("goroutines left behind after Room.Close:\n%s", stacks)
-}
-
-func leaked(stacks string) bool {
-	for g := range strings.SplitSeq(stacks, "\n\n") {
-		if strings.Contains(g, "runtime/link/memroom.") && !strings.Contains(g, "memroom.checkNoGoroutines") &&
-			!strings.Contains(g, "testing.tRunner") {
-			return true
-		}
-	}
-	return false
 }
 
 func send(t *testing.T, p *Participant, pkt *livekit.DataPacket) {
