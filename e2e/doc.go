@@ -1,6 +1,6 @@
 // Package e2e holds lkrpc's end-to-end tests against a real livekit-server
 // and real peers: the interop matrix (the protocol engine on the participant
-// link, runtime/link/peer, against livekit-client 2.23.0 and 2.18.10 in
+// link, runtime/link/rtc, against livekit-client 2.23.0 and 2.18.10 in
 // headless Chromium, @livekit/rtc-node 1.1.0 and a stock server-sdk-go
 // room, with every case's transport checked on the wire), engine against
 // engine, the runtime's authorizers on real participant kinds and

@@ -48,15 +48,15 @@ func TestEngineToEngineThroughServer(t *testing.T) {
 	cases := []struct {
 		name       string
 		payload    string
-		kind       transport.Kind
+		kind       transport.Form
 		compressed bool
 	}{
-		{"16B", randtext.New(16, 1), transport.KindInline, false},
+		{"16B", randtext.New(16, 1), transport.FormInline, false},
 		// Random text deflates to ~75 %: 15 KiB fits one header packet then.
-		{"15KiB", randtext.New(15<<10, 2), transport.KindInline, true},
-		{"100KiB random", randtext.New(100<<10, 3), transport.KindStream, true},
-		{"100KiB repetitive", strings.Repeat("a", 100<<10), transport.KindInline, true},
-		{"1MiB", randtext.New(1<<20, 4), transport.KindStream, true},
+		{"15KiB", randtext.New(15<<10, 2), transport.FormInline, true},
+		{"100KiB random", randtext.New(100<<10, 3), transport.FormStream, true},
+		{"100KiB repetitive", strings.Repeat("a", 100<<10), transport.FormInline, true},
+		{"1MiB", randtext.New(1<<20, 4), transport.FormStream, true},
 	}
 	ctx := context.Background()
 	for _, tc := range cases {
@@ -75,7 +75,7 @@ func TestEngineToEngineThroughServer(t *testing.T) {
 				in := <-arrived
 				t.Logf("request %v (%d packets, %d wire bytes), response %v", in, in.Packets, in.WireBytes, reply.Response)
 				for _, tr := range []transport.Transfer{reply.Request, in, reply.Response} {
-					if tr.Kind != tc.kind || tr.Compressed != tc.compressed {
+					if tr.Form != tc.kind || tr.Compressed != tc.compressed {
 						t.Fatalf("transfer %v, want %v compressed=%v", tr, tc.kind, tc.compressed)
 					}
 				}

@@ -65,8 +65,8 @@ func checkForm(t *testing.T, what string, got wireForm, want string) {
 // checkReport: the engine's own account of a transfer must match the wire.
 func checkReport(t *testing.T, what string, report transport.Transfer, wire wireForm) {
 	t.Helper()
-	kinds := map[transport.Kind]string{transport.KindPacket: formPacket, transport.KindInline: formInline, transport.KindStream: formStream}
-	if kinds[report.Kind] != wire.kind || report.Compressed != wire.compressed || report.Packets != wire.packets {
+	kinds := map[transport.Form]string{transport.FormPacket: formPacket, transport.FormInline: formInline, transport.FormStream: formStream}
+	if kinds[report.Form] != wire.kind || report.Compressed != wire.compressed || report.Packets != wire.packets {
 		t.Fatalf("the engine reports the %s as %v in %d packets; the wire saw %v", what, report, report.Packets, wire)
 	}
 }

@@ -7,7 +7,7 @@
 #     (10.99.0.1/24): with loopback alone WebRTC stacks find no usable host
 #     candidate and never connect.
 # Needs root (or user namespaces). Usage: e2e/netns.sh <command> [args...]
-#   e2e/netns.sh env LKRPC_E2E=1 go test -race ./runtime/link/peer/ -run E2E
+#   e2e/netns.sh env LKRPC_E2E=1 go test -race ./runtime/link/rtc/ -run E2E
 set -euo pipefail
 
 if [[ $# -eq 0 ]]; then

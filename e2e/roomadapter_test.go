@@ -85,14 +85,14 @@ func runAdapterCases(t *testing.T, srv *lkserver.Server, pk peerKind) {
 			if err != nil || reply.Payload != payload {
 				t.Fatalf("%d B: %d bytes back, %v", size, len(reply.Payload), err)
 			}
-			if reply.Request.Kind != transport.KindPacket || reply.Response.Kind != transport.KindPacket {
+			if reply.Request.Form != transport.FormPacket || reply.Response.Form != transport.FormPacket {
 				t.Fatalf("%d B: %v / %v, want v1 packets", size, reply.Request, reply.Response)
 			}
 		}
 		start := time.Now()
 		_, err := call(echoMethod, randtext.New(100<<10, 6), 10*time.Second)
-		if e, ok := rpcerr.From(err); !ok || e.Code != rpcerr.RequestPayloadTooLarge || !strings.Contains(e.Message, "runtime/link/peer") {
-			t.Fatalf("100 KiB = %v, want 1402 naming runtime/link/peer", err)
+		if e, ok := rpcerr.From(err); !ok || e.Code != rpcerr.RequestPayloadTooLarge || !strings.Contains(e.Message, "runtime/link/rtc") {
+			t.Fatalf("100 KiB = %v, want 1402 naming runtime/link/rtc", err)
 		}
 		if took := time.Since(start); took > time.Second {
 			t.Fatalf("the refusal took %v, want at once", took)

@@ -88,7 +88,7 @@ func Call[Resp any, PResp interface {
 }
 
 // CallOption configures a call (or every call of a client): WithTimeout,
-// WithCodec, WithRoute, WithReport, WithClientInterceptors.
+// WithCodec, WithForm, WithReport, WithClientInterceptors.
 type CallOption interface{ applyCall(*callConfig) }
 
 // HandlerOption configures the handlers of one registration:
@@ -100,8 +100,8 @@ type HandlerDesc struct {
 	Method *Method
 	// NewRequest returns an empty request message to decode into.
 	NewRequest func() proto.Message
-	// Call invokes the user's implementation with the decoded request.
-	Call func(ctx context.Context, req proto.Message) (proto.Message, error)
+	// Serve invokes the user's implementation with the decoded request.
+	Serve func(ctx context.Context, req proto.Message) (proto.Message, error)
 }
 
 // Handle describes method m served by fn, for Register. A generated
@@ -115,7 +115,7 @@ func Handle[Req any, PReq interface {
 	return HandlerDesc{
 		Method:     m,
 		NewRequest: func() proto.Message { return PReq(new(Req)) },
-		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
+		Serve: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return fn(ctx, req.(PReq))
 		},
 	}

@@ -56,7 +56,7 @@ func (c *Client) invoke(ctx context.Context, m *Method, req, resp proto.Message,
 		Destination: c.destination,
 		Codec:       firstCodec(cfg.codec, m.Codec),
 		Timeout:     firstDuration(cfg.timeout, m.Timeout),
-		Route:       cfg.route,
+		Form:       cfg.form,
 		Request:     req,
 		Response:    resp,
 	}
@@ -106,7 +106,7 @@ func (c *Client) send(ctx context.Context, call *ClientCall, report *CallReport)
 		Method:      call.Method.Name,
 		Payload:     payload,
 		Timeout:     timeout,
-		Route:       call.Route,
+		Force:       call.Form,
 	})
 	rep.Request, rep.Response = reply.Request, reply.Response
 	if err != nil {

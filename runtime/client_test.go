@@ -46,7 +46,7 @@ func TestCallerInfoInHandlerContext(t *testing.T) {
 	})})
 	start := time.Now()
 	err := lkrpc.NewClient(lb, "bob").Invoke(context.Background(), greetMethod, wrapperspb.String("x"), new(wrapperspb.StringValue),
-		lkrpc.WithTimeout(5*time.Second), lkrpc.WithCodec(lkrpc.CodecBinary), lkrpc.WithRoute(transport.RouteStream))
+		lkrpc.WithTimeout(5*time.Second), lkrpc.WithCodec(lkrpc.CodecBinary), lkrpc.WithForm(transport.FormStream))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func TestCallerInfoInHandlerContext(t *testing.T) {
 	if got.Identity != "alice" || got.RequestID == "" || got.Method != greetMethod.Name {
 		t.Errorf("caller = %+v", got)
 	}
-	if got.Codec != lkrpc.CodecBinary || got.Transfer.Kind != transport.KindStream {
+	if got.Codec != lkrpc.CodecBinary || got.Transfer.Form != transport.FormStream {
 		t.Errorf("caller codec %v transfer %v", got.Codec, got.Transfer)
 	}
 	if d := got.Deadline.Sub(start); d < 4*time.Second || d > 6*time.Second {
@@ -111,7 +111,7 @@ func TestHandwrittenPayloadsFromJavaScript(t *testing.T) {
 		{
 			Method:     &lkrpc.Method{Name: "test.v1.Echo/Double"},
 			NewRequest: func() proto.Message { return new(wrapperspb.Int32Value) },
-			Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
+			Serve: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 				if c, _ := lkrpc.CallerFromContext(ctx); c.Codec != lkrpc.CodecJSON {
 					return nil, fmt.Errorf("caller codec %v, want json", c.Codec)
 				}
@@ -292,18 +292,18 @@ func TestTransportContextErrorsAreMapped(t *testing.T) {
 	}
 }
 
-func TestRouteAndReport(t *testing.T) {
+func TestForcedFormAndReport(t *testing.T) {
 	lb := newLoopback()
 	mustRegister(t, lb, []lkrpc.HandlerDesc{stringDesc(greetMethod, greet)})
 	var rep lkrpc.CallReport
 	cl := lkrpc.NewClient(lb, "bob")
 	err := cl.Invoke(context.Background(), greetMethod, wrapperspb.String("bob"), new(wrapperspb.StringValue),
-		lkrpc.WithRoute(transport.RouteStream), lkrpc.WithCodec(lkrpc.CodecBinary), lkrpc.WithReport(&rep))
+		lkrpc.WithForm(transport.FormStream), lkrpc.WithCodec(lkrpc.CodecBinary), lkrpc.WithReport(&rep))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if lb.LastCall().Route != transport.RouteStream {
-		t.Errorf("route %v reached the transport", lb.LastCall().Route)
+	if lb.LastCall().Force != transport.FormStream {
+		t.Errorf("form %v reached the transport", lb.LastCall().Force)
 	}
 	if rep.Method != greetMethod.Name || rep.Destination != "bob" || rep.Codec != lkrpc.CodecBinary {
 		t.Errorf("report %+v", rep)
@@ -311,7 +311,7 @@ func TestRouteAndReport(t *testing.T) {
 	if rep.RequestBytes != len(lb.LastCall().Payload) || rep.ResponseBytes != len(lb.LastReply()) || rep.ResponseBytes == 0 {
 		t.Errorf("report sizes %d/%d, wire %d/%d", rep.RequestBytes, rep.ResponseBytes, len(lb.LastCall().Payload), len(lb.LastReply()))
 	}
-	if rep.Request.Kind != transport.KindStream || rep.Response.Kind != transport.KindStream {
+	if rep.Request.Form != transport.FormStream || rep.Response.Form != transport.FormStream {
 		t.Errorf("report transfers %v / %v", rep.Request, rep.Response)
 	}
 	if rep.Duration <= 0 || rep.Err != nil {

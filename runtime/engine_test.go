@@ -53,7 +53,7 @@ func TestEngineRoundTripsSmallAndLarge(t *testing.T) {
 	mustRegister(t, p.bob, []lkrpc.HandlerDesc{{
 		Method:     echoMethod,
 		NewRequest: func() proto.Message { return new(structpb.Struct) },
-		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
+		Serve: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			caller, _ = lkrpc.CallerFromContext(ctx)
 			return req, nil
 		},
@@ -82,13 +82,13 @@ func TestEngineRoundTripsSmallAndLarge(t *testing.T) {
 			if !proto.Equal(req, &resp) {
 				t.Fatal("echo differs")
 			}
-			if caller.Identity != "alice" || caller.Codec != c.codec || caller.Transfer.Kind == transport.KindNone {
+			if caller.Identity != "alice" || caller.Codec != c.codec || caller.Transfer.Form == transport.FormNone {
 				t.Errorf("handler saw caller %+v", caller)
 			}
-			if rep.Request.Kind == transport.KindNone || rep.Response.Kind == transport.KindNone || rep.RequestBytes == 0 {
+			if rep.Request.Form == transport.FormNone || rep.Response.Form == transport.FormNone || rep.RequestBytes == 0 {
 				t.Errorf("report %+v", rep)
 			}
-			if len(c.value) > 15000 && rep.Request.Kind == transport.KindPacket {
+			if len(c.value) > 15000 && rep.Request.Form == transport.FormPacket {
 				t.Errorf("a %d-byte request went as a v1 packet", rep.RequestBytes)
 			}
 		})

@@ -58,7 +58,7 @@ func newServer(d HandlerDesc, cfg *handlerConfig) (*server, error) {
 	if d.Method == nil || d.Method.Name == "" {
 		return nil, errors.New("no method name")
 	}
-	if d.NewRequest == nil || d.Call == nil {
+	if d.NewRequest == nil || d.Serve == nil {
 		return nil, fmt.Errorf("%s: NewRequest and Call must both be set", d.Method.Name)
 	}
 	c, err := d.Method.Codec.codec()
@@ -111,7 +111,7 @@ func (s *server) handle(ctx context.Context, r *transport.Request) (payload stri
 		ctx = contextWithCaller(ctx, caller)
 	}
 	info := &HandlerInfo{Method: m, Caller: caller}
-	resp, err := chainServer(s.cfg.interceptors, info, s.desc.Call)(ctx, req)
+	resp, err := chainServer(s.cfg.interceptors, info, s.desc.Serve)(ctx, req)
 	if err != nil {
 		return "", s.handlerError(caller, err)
 	}

@@ -290,10 +290,10 @@ func TestRegisterRejectsIncompleteDescriptions(t *testing.T) {
 	good := stringDesc(greetMethod, greet)
 	bad := []lkrpc.HandlerDesc{
 		{},
-		{Method: &lkrpc.Method{}, NewRequest: good.NewRequest, Call: good.Call},
-		{Method: otherMethod, Call: good.Call},
+		{Method: &lkrpc.Method{}, NewRequest: good.NewRequest, Serve: good.Serve},
+		{Method: otherMethod, Serve: good.Serve},
 		{Method: otherMethod, NewRequest: good.NewRequest},
-		{Method: &lkrpc.Method{Name: "x", Codec: lkrpc.CodecName(42)}, NewRequest: good.NewRequest, Call: good.Call},
+		{Method: &lkrpc.Method{Name: "x", Codec: lkrpc.CodecName(42)}, NewRequest: good.NewRequest, Serve: good.Serve},
 	}
 	for i, d := range bad {
 		if _, err := lkrpc.Register(lb, []lkrpc.HandlerDesc{good, d}); err == nil {

@@ -30,7 +30,7 @@ func echoDesc(m *lkrpc.Method) lkrpc.HandlerDesc {
 	return lkrpc.HandlerDesc{
 		Method:     m,
 		NewRequest: func() proto.Message { return new(structpb.Struct) },
-		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
+		Serve: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return req, nil
 		},
 	}
@@ -41,7 +41,7 @@ func stringDesc(m *lkrpc.Method, fn func(ctx context.Context, req *wrapperspb.St
 	return lkrpc.HandlerDesc{
 		Method:     m,
 		NewRequest: func() proto.Message { return new(wrapperspb.StringValue) },
-		Call: func(ctx context.Context, req proto.Message) (proto.Message, error) {
+		Serve: func(ctx context.Context, req proto.Message) (proto.Message, error) {
 			return fn(ctx, req.(*wrapperspb.StringValue))
 		},
 	}

@@ -20,7 +20,7 @@ type ClientCall struct {
 	Response    proto.Message
 	Codec       CodecName       // never CodecDefault once resolved
 	Timeout     time.Duration   // 0: the ctx deadline or the transport's default
-	Route       transport.Route // RouteAuto unless forced
+	Form       transport.Form // FormNone unless forced
 }
 
 // Invoker sends a call and decodes its reply into call.Response.

@@ -12,7 +12,7 @@ import (
 type callConfig struct {
 	timeout      time.Duration
 	codec        CodecName
-	route        transport.Route
+	form        transport.Form
 	report       *CallReport
 	interceptors []ClientInterceptor
 }
@@ -42,11 +42,11 @@ func WithCodec(n CodecName) CallOption {
 	})
 }
 
-// WithRoute forces how the request travels (transport.RoutePacket or
-// transport.RouteStream), for tests and measurements; by default the
+// WithForm forces how the request travels (transport.FormPacket or
+// transport.FormStream), for tests and measurements; by default the
 // transport chooses.
-func WithRoute(r transport.Route) CallOption {
-	return callOptionFunc(func(c *callConfig) { c.route = r })
+func WithForm(r transport.Form) CallOption {
+	return callOptionFunc(func(c *callConfig) { c.form = r })
 }
 
 // WithReport makes the call fill r when it ends, whether it succeeds or not

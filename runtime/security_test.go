@@ -207,7 +207,7 @@ func TestResponseFromThirdParticipantIsIgnored(t *testing.T) {
 	}
 }
 
-func mustSend(t *testing.T, p *memroom.Participant, pkt *livekit.DataPacket) {
+func mustSend(t *testing.T, p *memroom.Link, pkt *livekit.DataPacket) {
 	t.Helper()
 	if err := p.Send(context.Background(), pkt); err != nil {
 		t.Fatal(err)

@@ -9,7 +9,7 @@ import (
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/engine"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
@@ -43,10 +43,10 @@ func browserRoundTrips(ctx context.Context, b *bench) ([]Row, error) {
 	}
 	peers := []*goPeer{{id: "go-peer"}, {id: "go-plain"}}
 	for _, gp := range peers {
-		var linkOpts []peer.Option
+		var linkOpts []rtc.Option
 		var engOpts []engine.Option
 		if gp.id == "go-plain" {
-			linkOpts, engOpts = []peer.Option{peer.WithCapabilities()}, []engine.Option{engine.WithCompressMin(neverCompress)}
+			linkOpts, engOpts = []rtc.Option{rtc.WithCapabilities()}, []engine.Option{engine.WithCompressMin(neverCompress)}
 		}
 		l, eng, err := s.link(ctx, gp.id, linkOpts, engOpts...)
 		if err != nil {

@@ -8,7 +8,7 @@ import (
 
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
@@ -39,14 +39,14 @@ func compression(ctx context.Context, b *bench) ([]Row, error) {
 	s := b.newScene("compress")
 	defer s.close()
 	levels := append([]int{0, defaultLevel}, deflateLevels...)
-	links := map[string]*peer.Link{}
+	links := map[string]*rtc.Link{}
 	var pairs []*compressPair
 	for _, level := range levels {
 		name := "plain"
-		var linkOpts []peer.Option
+		var linkOpts []rtc.Option
 		var engOpts []engine.Option
 		if level == 0 {
-			linkOpts = []peer.Option{peer.WithCapabilities()} // protocol 2, no deflate
+			linkOpts = []rtc.Option{rtc.WithCapabilities()} // protocol 2, no deflate
 		} else if level == defaultLevel {
 			name = "deflate-default"
 		} else {

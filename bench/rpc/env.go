@@ -14,7 +14,7 @@ import (
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/runtime/engine"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 // bench is the state shared by the rows of one run.
@@ -63,7 +63,7 @@ func (s *scene) token(identity string) (string, error) {
 }
 
 // link joins as identity with lkrpc's participant link and an engine on it.
-func (s *scene) link(ctx context.Context, identity string, linkOpts []peer.Option, engOpts ...engine.Option) (*peer.Link, *engine.Engine, error) {
+func (s *scene) link(ctx context.Context, identity string, linkOpts []rtc.Option, engOpts ...engine.Option) (*rtc.Link, *engine.Engine, error) {
 	l, err := s.rawLink(ctx, identity, linkOpts...)
 	if err != nil {
 		return nil, nil, err
@@ -74,12 +74,12 @@ func (s *scene) link(ctx context.Context, identity string, linkOpts []peer.Optio
 }
 
 // rawLink joins as identity with the participant link alone (no engine).
-func (s *scene) rawLink(ctx context.Context, identity string, opts ...peer.Option) (*peer.Link, error) {
+func (s *scene) rawLink(ctx context.Context, identity string, opts ...rtc.Option) (*rtc.Link, error) {
 	tok, err := s.token(identity)
 	if err != nil {
 		return nil, err
 	}
-	l, err := peer.Connect(ctx, s.b.url, tok, opts...)
+	l, err := rtc.Connect(ctx, s.b.url, tok, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("join %s: %w", identity, err)
 	}
@@ -91,7 +91,7 @@ func (s *scene) rawLink(ctx context.Context, identity string, opts ...peer.Optio
 }
 
 // meet waits until every link sees every other identity.
-func meet(ctx context.Context, links map[string]*peer.Link) error {
+func meet(ctx context.Context, links map[string]*rtc.Link) error {
 	ctx, cancel := context.WithTimeout(ctx, announceWithin)
 	defer cancel()
 	for me, l := range links {

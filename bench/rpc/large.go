@@ -7,7 +7,7 @@ import (
 
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
 	"github.com/lkrpc/lkrpc/internal/randtext"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 const mib = 1 << 20
@@ -37,7 +37,7 @@ func largeCalls(ctx context.Context, b *bench) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := meet(ctx, map[string]*peer.Link{"lk-caller": callerLink, "lk-agent": agentLink, "raw-a": rawA, "raw-b": rawB}); err != nil {
+	if err := meet(ctx, map[string]*rtc.Link{"lk-caller": callerLink, "lk-agent": agentLink, "raw-a": rawA, "raw-b": rawB}); err != nil {
 		return nil, err
 	}
 	rec := &recorder{Transport: caller}
@@ -80,7 +80,7 @@ func largeCalls(ctx context.Context, b *bench) ([]Row, error) {
 	share := ratio(raw.median(), rpc.median())
 	b.note("Row 2 (1 MiB): the payload is 1 MiB of random base64-alphabet text (what binary data inside JSON looks like), "+
 		"sent as `SummarizeRequest.document.text` and echoed as `SummarizeResponse.summary`; last call: %s. "+
-		"The baseline moves the same 1 MiB as 70 `DataPacket.stream_chunk` packets of 15000 bytes with `peer.Link.Send` "+
+		"The baseline moves the same 1 MiB as 70 `DataPacket.stream_chunk` packets of 15000 bytes with `rtc.Link.Send` "+
 		"from one link to another and back (no header, trailer, ack, compression or reassembly), timed from the first send "+
 		"to the last byte back. Throughput = 2 MiB ÷ median round trip: lkrpc %.1f MiB/s, raw %.1f MiB/s.",
 		rec.lastTransfers(), 2/rpc.median().Seconds(), 2/raw.median().Seconds())

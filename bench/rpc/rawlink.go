@@ -8,13 +8,13 @@ import (
 	"github.com/livekit/protocol/livekit"
 
 	"github.com/lkrpc/lkrpc/runtime/link"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
 // The raw data-channel baseline of row 2: the payload's bytes cut as a
 // stream's chunks are (15000 bytes of content per DataPacket.stream_chunk),
-// published with the participant link's own sender (peer.Link.Send, the
+// published with the participant link's own sender (rtc.Link.Send, the
 // same flow control the engine gets) from A to B; B publishes the packets
 // it received back to A as soon as the last one is in; the time is from
 // A's first Send to A receiving the last byte back. No header, no trailer,
@@ -23,7 +23,7 @@ const rawChunkBytes = 15000
 
 // rawEnd is one end of the baseline. It implements link.Receiver.
 type rawEnd struct {
-	l     *peer.Link
+	l     *rtc.Link
 	other string // identity of the other end
 	want  int    // content bytes of one message
 	echo  bool   // B: send every message back; A: report it on done
@@ -34,7 +34,7 @@ type rawEnd struct {
 	errs chan error
 }
 
-func newRawEnd(l *peer.Link, other string, want int, echo bool) *rawEnd {
+func newRawEnd(l *rtc.Link, other string, want int, echo bool) *rawEnd {
 	r := &rawEnd{l: l, other: other, want: want, echo: echo, done: make(chan struct{}, 1), errs: make(chan error, 1)}
 	l.Attach(r)
 	return r

@@ -8,7 +8,7 @@ import (
 	lksdk "github.com/livekit/server-sdk-go/v2"
 
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 // pingPair is the row-1 and row-6 setup in one room: lkrpc's generated
@@ -45,7 +45,7 @@ func newPingPair(ctx context.Context, s *scene) (*pingPair, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err := meet(ctx, map[string]*peer.Link{"lk-caller": callerLink, "lk-agent": agentLink}); err != nil {
+	if err := meet(ctx, map[string]*rtc.Link{"lk-caller": callerLink, "lk-agent": agentLink}); err != nil {
 		return nil, err
 	}
 	if err := stockCaller.waitSees(ctx, "st-agent"); err != nil {

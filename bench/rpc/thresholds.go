@@ -12,7 +12,7 @@ import (
 	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
 	"github.com/lkrpc/lkrpc/runtime/link"
 	"github.com/lkrpc/lkrpc/runtime/link/memroom"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
@@ -49,14 +49,14 @@ func packetMaxFigures(ctx context.Context, b *bench) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	al, agent, err := s.link(ctx, "pm-agent", []peer.Option{peer.WithClientProtocol(link.ProtocolRPCv2), peer.WithCapabilities()})
+	al, agent, err := s.link(ctx, "pm-agent", []rtc.Option{rtc.WithClientProtocol(link.ProtocolRPCv2), rtc.WithCapabilities()})
 	if err != nil {
 		return nil, err
 	}
 	if _, err := agent.Register(echoMethod, okHandler); err != nil {
 		return nil, err
 	}
-	if err := meet(ctx, map[string]*peer.Link{"pm-caller": cl, "pm-agent": al}); err != nil {
+	if err := meet(ctx, map[string]*rtc.Link{"pm-caller": cl, "pm-agent": al}); err != nil {
 		return nil, err
 	}
 	var table strings.Builder
@@ -71,20 +71,20 @@ func packetMaxFigures(ctx context.Context, b *bench) ([]Row, error) {
 		payload := randtext.New(size, uint64(size))
 		var asPacket, asStream samples
 		for i := range warm + n {
-			for _, route := range []transport.Route{transport.RoutePacket, transport.RouteStream} {
+			for _, route := range []transport.Form{transport.FormPacket, transport.FormStream} {
 				t0 := time.Now()
-				rep, err := caller.Call(ctx, transport.Call{Destination: "pm-agent", Method: echoMethod, Payload: payload, Route: route, Timeout: 10 * time.Second})
+				rep, err := caller.Call(ctx, transport.Call{Destination: "pm-agent", Method: echoMethod, Payload: payload, Force: route, Timeout: 10 * time.Second})
 				d := time.Since(t0)
 				if err != nil {
 					return nil, fmt.Errorf("%d B as %v: %w", size, route, err)
 				}
-				if want := map[transport.Route]transport.Kind{transport.RoutePacket: transport.KindPacket, transport.RouteStream: transport.KindStream}[route]; rep.Request.Kind != want {
+				if want := map[transport.Form]transport.Form{transport.FormPacket: transport.FormPacket, transport.FormStream: transport.FormStream}[route]; rep.Request.Form != want {
 					return nil, fmt.Errorf("%d B as %v travelled as %v", size, route, rep.Request)
 				}
 				if i < warm {
 					continue
 				}
-				if route == transport.RoutePacket {
+				if route == transport.FormPacket {
 					asPacket = append(asPacket, d)
 				} else {
 					asStream = append(asStream, d)
@@ -116,7 +116,7 @@ func packetMaxFigures(ctx context.Context, b *bench) ([]Row, error) {
 func compressMinFigures(ctx context.Context, b *bench) ([]Row, error) {
 	s := b.newScene("compressmin")
 	defer s.close()
-	links := map[string]*peer.Link{}
+	links := map[string]*rtc.Link{}
 	callers := map[bool]*engine.Engine{}
 	for _, compress := range []bool{true, false} {
 		min := neverCompress

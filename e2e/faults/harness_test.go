@@ -9,7 +9,7 @@ import (
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/internal/leakcheck"
 	"github.com/lkrpc/lkrpc/runtime/engine"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
@@ -67,7 +67,7 @@ func newEnv(t *testing.T) *env {
 // the tap.
 type member struct {
 	identity string
-	link     *peer.Link
+	link     *rtc.Link
 	tap      *tap
 	engine   *engine.Engine
 	ran      atomic.Int32 // handler runs
@@ -79,7 +79,7 @@ func (v *env) join(identity string, opts ...engine.Option) *member {
 }
 
 // member puts an engine on l, which closes before the link does.
-func (v *env) member(identity string, l *peer.Link, opts ...engine.Option) *member {
+func (v *env) member(identity string, l *rtc.Link, opts ...engine.Option) *member {
 	m := &member{identity: identity, link: l, tap: newTap(l)}
 	m.engine = engine.New(m.tap, append([]engine.Option{engine.WithDefaultTimeout(callTimeout)}, opts...)...)
 	v.t.Cleanup(func() { closeWithin(v.t, m.engine, promptBound) })

@@ -10,7 +10,7 @@ import (
 	"github.com/livekit/protocol/livekit"
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 )
 
@@ -52,7 +52,7 @@ func TestSFUServerKilledMidCall(t *testing.T) {
 		case <-time.After(time.Until(at.Add(giveUpBound))):
 			t.Fatalf("%s's link still up %v after the kill", m.identity, giveUpBound)
 		}
-		if err := m.link.Err(); !errors.Is(err, peer.ErrSignalLost) && !errors.Is(err, peer.ErrTransportFailed) {
+		if err := m.link.Err(); !errors.Is(err, rtc.ErrSignalLost) && !errors.Is(err, rtc.ErrTransportFailed) {
 			t.Fatalf("%s's link ended with %v, want ErrSignalLost or ErrTransportFailed", m.identity, err)
 		}
 		err := m.link.Send(context.Background(), &livekit.DataPacket{Value: &livekit.DataPacket_User{User: &livekit.UserPacket{}}})

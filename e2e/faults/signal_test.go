@@ -7,7 +7,7 @@ import (
 
 	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/engine"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 )
 
@@ -95,7 +95,7 @@ func TestSFUCallerSignalLostForGood(t *testing.T) {
 	at := time.Now()
 	proxy.Cut()
 	e := r.wantCode(t, rpcerr.RecipientDisconnected, at, giveUpBound)
-	if !errors.Is(alice.link.Err(), peer.ErrSignalLost) {
+	if !errors.Is(alice.link.Err(), rtc.ErrSignalLost) {
 		t.Errorf("alice's link ended with %v, want ErrSignalLost", alice.link.Err())
 	}
 	t.Logf("1503 message: %s", e.Message)
@@ -111,7 +111,7 @@ func TestSFUCallerSignalLostForGood(t *testing.T) {
 
 // wantResumed checks that l resumed its signal connection once, within
 // resumeBound of the drop.
-func wantResumed(t *testing.T, l *peer.Link, dropped time.Time) {
+func wantResumed(t *testing.T, l *rtc.Link, dropped time.Time) {
 	t.Helper()
 	for l.Resumes() == 0 {
 		if time.Since(dropped) > resumeBound {

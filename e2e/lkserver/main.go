@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 // Environment variables.
@@ -33,7 +33,7 @@ const SDKLogEnv = "LKRPC_E2E_SDK_LOG"
 // logs go to, unless SDKLogEnv is 1.
 func QuietSDK() {
 	if os.Getenv(SDKLogEnv) != "1" {
-		peer.SetSDKLogger(peer.QuietSDKLogger())
+		rtc.SetSDKLogger(rtc.QuietSDKLogger())
 	}
 }
 

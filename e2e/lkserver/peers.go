@@ -8,7 +8,7 @@ import (
 	lksdk "github.com/livekit/server-sdk-go/v2"
 
 	"github.com/lkrpc/lkrpc/runtime/link"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 // AnnounceWithin is how long a join may take to reach the participants
@@ -19,31 +19,31 @@ const AnnounceWithin = 10 * time.Second
 // ConnectLink joins room as identity with lkrpc's participant link and
 // closes it when the test ends (failing the test if its goroutines do not
 // finish).
-func (s *Server) ConnectLink(t testing.TB, room, identity string, opts ...peer.Option) *peer.Link {
+func (s *Server) ConnectLink(t testing.TB, room, identity string, opts ...rtc.Option) *rtc.Link {
 	t.Helper()
 	return s.ConnectLinkWithToken(t, identity, s.Token(t, identity, room), opts...)
 }
 
 // ConnectLinkWithToken is ConnectLink with a token of the test's own
 // (TokenWith), for participants of another kind or with attributes.
-func (s *Server) ConnectLinkWithToken(t testing.TB, identity, token string, opts ...peer.Option) *peer.Link {
+func (s *Server) ConnectLinkWithToken(t testing.TB, identity, token string, opts ...rtc.Option) *rtc.Link {
 	t.Helper()
 	return connectLink(t, s.URL, identity, token, opts...)
 }
 
 // ConnectLink joins room as identity with its signal connection through
 // the proxy, and closes the link when the test ends.
-func (p *SignalProxy) ConnectLink(t testing.TB, room, identity string, opts ...peer.Option) *peer.Link {
+func (p *SignalProxy) ConnectLink(t testing.TB, room, identity string, opts ...rtc.Option) *rtc.Link {
 	t.Helper()
 	return connectLink(t, p.URL, identity, p.srv.Token(t, identity, room), opts...)
 }
 
-func connectLink(t testing.TB, url, identity, token string, opts ...peer.Option) *peer.Link {
+func connectLink(t testing.TB, url, identity, token string, opts ...rtc.Option) *rtc.Link {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	start := time.Now()
-	l, err := peer.Connect(ctx, url, token, opts...)
+	l, err := rtc.Connect(ctx, url, token, opts...)
 	if err != nil {
 		t.Fatalf("Connect %s: %v", identity, err)
 	}
@@ -60,7 +60,7 @@ func connectLink(t testing.TB, url, identity, token string, opts ...peer.Option)
 }
 
 // WaitParticipant waits until l sees identity.
-func WaitParticipant(t testing.TB, l *peer.Link, identity string) link.Participant {
+func WaitParticipant(t testing.TB, l *rtc.Link, identity string) link.Participant {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), AnnounceWithin)
 	defer cancel()

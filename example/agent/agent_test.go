@@ -59,7 +59,7 @@ func TestSmallCallSucceeds(t *testing.T) {
 	if resp.GetVoiceId() != "alloy" || resp.GetState() != agentv1.AgentState_AGENT_STATE_LISTENING {
 		t.Fatalf("GetStatus = %v", resp)
 	}
-	if r.Request.Kind != transport.KindInline || r.Response.Kind != transport.KindInline {
+	if r.Request.Form != transport.FormInline || r.Response.Form != transport.FormInline {
 		t.Fatalf("small call to a protocol-2 peer went %v / %v, want single-packet streams both ways", r.Request, r.Response)
 	}
 }
@@ -121,7 +121,7 @@ func TestLargePayloadBothWays(t *testing.T) {
 		t.Fatalf("encoded sizes %d / %d, want both over 1 MiB", r.RequestBytes, r.ResponseBytes)
 	}
 	for name, tr := range map[string]transport.Transfer{"request": r.Request, "reply": r.Response} {
-		if tr.Kind != transport.KindStream || !tr.Compressed {
+		if tr.Form != transport.FormStream || !tr.Compressed {
 			t.Errorf("%s went %v, want a compressed v2 stream", name, tr)
 		}
 	}

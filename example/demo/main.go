@@ -24,7 +24,7 @@ import (
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
 	"github.com/lkrpc/lkrpc/runtime/engine"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
@@ -33,7 +33,7 @@ func main() {
 	verbose := flag.Bool("v", false, "on a real server, show pion's WebRTC logs")
 	flag.Parse()
 	if !*verbose {
-		peer.SetSDKLogger(peer.QuietSDKLogger())
+		rtc.SetSDKLogger(rtc.QuietSDKLogger())
 	}
 	n, err := parseSize(*size)
 	if err != nil {
@@ -144,7 +144,7 @@ func outcome(err error) string {
 }
 
 func via(t transport.Transfer) string {
-	if t.Kind == 0 {
+	if t.Form == 0 {
 		return "-"
 	}
 	return fmt.Sprintf("%s (%d pkt, %s)", t, t.Packets, bytesize(t.WireBytes))

@@ -13,7 +13,7 @@ import (
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/link"
 	"github.com/lkrpc/lkrpc/runtime/link/memroom"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 // Identities of the demo's participants.
@@ -68,8 +68,8 @@ func inMemory() (*participants, error) {
 func onLiveKit(ctx context.Context, url, key, secret string) (*participants, error) {
 	room := "lkrpc-demo-" + randomSuffix()
 	p := &participants{where: "room " + room + " on " + url}
-	links := map[string]*peer.Link{}
-	join := func(identity string, opts ...peer.Option) (*engine.Engine, error) {
+	links := map[string]*rtc.Link{}
+	join := func(identity string, opts ...rtc.Option) (*engine.Engine, error) {
 		token, err := auth.NewAccessToken(key, secret).
 			SetIdentity(identity).
 			SetValidFor(time.Hour).
@@ -78,7 +78,7 @@ func onLiveKit(ctx context.Context, url, key, secret string) (*participants, err
 		if err != nil {
 			return nil, fmt.Errorf("token for %s: %w", identity, err)
 		}
-		l, err := peer.Connect(ctx, url, token, opts...)
+		l, err := rtc.Connect(ctx, url, token, opts...)
 		if err != nil {
 			return nil, fmt.Errorf("join %s: %w", identity, err)
 		}
@@ -89,7 +89,7 @@ func onLiveKit(ctx context.Context, url, key, secret string) (*participants, err
 	}
 	var err error
 	if p.agent, err = join(agentID); err == nil {
-		if p.v1Agent, err = join(v1AgentID, peer.WithClientProtocol(link.ProtocolV1), peer.WithCapabilities()); err == nil {
+		if p.v1Agent, err = join(v1AgentID, rtc.WithClientProtocol(link.ProtocolV1), rtc.WithCapabilities()); err == nil {
 			p.frontend, err = join(frontendID)
 		}
 	}

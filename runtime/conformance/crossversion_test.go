@@ -20,7 +20,7 @@ func TestCrossVersion_V2ToV2(t *testing.T) {
 	serve(t, bob, "fail", func(contextT, *transport.Request) (string, error) { return "", rpcerr.New(7, "no") })
 
 	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: large})
-	if r.Request.Kind != transport.KindStream || r.Response.Kind != transport.KindStream {
+	if r.Request.Form != transport.FormStream || r.Response.Form != transport.FormStream {
 		t.Errorf("request %v, success %v; want streams", r.Request, r.Response)
 	}
 	_, err := call(t, alice, transport.Call{Destination: "bob", Method: "fail", Payload: large})
@@ -38,7 +38,7 @@ func TestCrossVersion_V2ToV1(t *testing.T) {
 	bob.handle("fail", func(jsRequest) (string, *lkErr) { return "", &lkErr{Code: 7, Message: "no"} })
 
 	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "hi"})
-	if r.Request.Kind != transport.KindPacket || r.Response.Kind != transport.KindPacket {
+	if r.Request.Form != transport.FormPacket || r.Response.Form != transport.FormPacket {
 		t.Errorf("request %v, success %v; want packets", r.Request, r.Response)
 	}
 	_, err := call(t, alice, transport.Call{Destination: "bob", Method: "fail", Payload: "x"})
@@ -81,7 +81,7 @@ func TestCrossVersion_V1ToV1(t *testing.T) {
 	serve(t, bob, "echo", echo)
 	serve(t, bob, "fail", func(contextT, *transport.Request) (string, error) { return "", rpcerr.New(7, "no") })
 	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "hi"})
-	if r.Request.Kind != transport.KindPacket || r.Response.Kind != transport.KindPacket {
+	if r.Request.Form != transport.FormPacket || r.Response.Form != transport.FormPacket {
 		t.Errorf("request %v, success %v; want packets", r.Request, r.Response)
 	}
 	_, err := call(t, alice, transport.Call{Destination: "bob", Method: "fail", Payload: "x"})

@@ -115,7 +115,7 @@ func wantCode(t *testing.T, err error, code int) *rpcerr.Error {
 
 // raw joins a participant that only sends what the test scripts and
 // discards what it receives.
-func (b *bed) raw(identity string, join ...memroom.JoinOption) *memroom.Participant {
+func (b *bed) raw(identity string, join ...memroom.JoinOption) *memroom.Link {
 	b.t.Helper()
 	p, err := b.room.Join(identity, join...)
 	if err != nil {
@@ -133,7 +133,7 @@ func (discard) ParticipantChanged(link.Event)     {}
 func (discard) Disconnected(error)                {}
 
 // rawSend publishes pkt from p.
-func rawSend(t *testing.T, p *memroom.Participant, pkt *livekit.DataPacket) {
+func rawSend(t *testing.T, p *memroom.Link, pkt *livekit.DataPacket) {
 	t.Helper()
 	if err := p.Send(t.Context(), pkt); err != nil {
 		t.Fatalf("send: %v", err)

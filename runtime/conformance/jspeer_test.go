@@ -83,7 +83,7 @@ type jsPeer struct {
 	t        *testing.T
 	version  jsVersion
 	identity string
-	link     *memroom.Participant
+	link     *memroom.Link
 
 	mu       sync.Mutex
 	handlers map[string]jsHandler

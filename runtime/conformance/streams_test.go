@@ -141,7 +141,7 @@ func TestStreams_EmptyPayloadHeaderAndTrailerOnly(t *testing.T) {
 	for name, join := range map[string][]memroom.JoinOption{"protocol 1": protocol1, "protocol 2": v2} {
 		t.Run(name, func(t *testing.T) {
 			b, alice := twoPeers(t, join)
-			r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "", Route: transport.RouteStream})
+			r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "", Force: transport.FormStream})
 			if r.Payload != "" {
 				t.Errorf("payload %q", r.Payload)
 			}
@@ -174,7 +174,7 @@ func TestStreams_InlineWhenHeaderFits(t *testing.T) {
 	b, alice := twoPeers(t, noDeflate)
 	payload := noisy(10_000)
 	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: payload})
-	if r.Request.Kind != transport.KindInline || r.Response.Kind != transport.KindInline {
+	if r.Request.Form != transport.FormInline || r.Response.Form != transport.FormInline {
 		t.Errorf("request %v response %v, want single packets", r.Request, r.Response)
 	}
 	for _, d := range b.log.all() {
@@ -195,7 +195,7 @@ func TestStreams_InlineWhenHeaderFits(t *testing.T) {
 func TestStreams_ChunkedWhenHeaderDoesNotFit(t *testing.T) {
 	b, alice := twoPeers(t, noDeflate)
 	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: noisy(14_990)})
-	if r.Request.Kind != transport.KindStream {
+	if r.Request.Form != transport.FormStream {
 		t.Errorf("request %v, want chunked", r.Request)
 	}
 	h, chunks, trailer := streamOf(t, b, "alice", jsTopicRequest)
@@ -211,8 +211,8 @@ func TestStreams_OnlyPlainStreamsToProtocol1(t *testing.T) {
 	bob := b.jsPeer("bob", js219) // fails the test on inline or compressed streams
 	bob.handle("echo", func(r jsRequest) (string, *lkErr) { return r.Payload, nil })
 	for _, payload := range []string{"", "small", compressible(200_000)} {
-		r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: payload, Route: transport.RouteStream})
-		if r.Request.Kind != transport.KindStream || r.Request.Compressed {
+		r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: payload, Force: transport.FormStream})
+		if r.Request.Form != transport.FormStream || r.Request.Compressed {
 			t.Errorf("%d bytes went as %v", len(payload), r.Request)
 		}
 	}
@@ -341,7 +341,7 @@ func TestCall_1MiBTakesCompressedV2Stream(t *testing.T) {
 		bob := b.jsPeer("bob", js219)
 		bob.handle("echo", func(r jsRequest) (string, *lkErr) { return r.Payload, nil })
 		r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: payload})
-		if r.Payload != payload || r.Request.Kind != transport.KindStream || r.Request.Compressed {
+		if r.Payload != payload || r.Request.Form != transport.FormStream || r.Request.Compressed {
 			t.Errorf("request %v, payload intact %v", r.Request, r.Payload == payload)
 		}
 	})

@@ -53,7 +53,7 @@ func TestV1Caller_PayloadOver15360ToProtocol0Fails1402WithoutSending(t *testing.
 
 	// 7680 × "é" is exactly 15360 UTF-8 bytes (7680 characters): allowed.
 	exact := strings.Repeat("é", 7680)
-	if r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: exact}); r.Request.Kind != transport.KindPacket {
+	if r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: exact}); r.Request.Form != transport.FormPacket {
 		t.Errorf("15360 bytes went as %v, want a v1 packet", r.Request)
 	}
 	before := len(b.log.all())
@@ -72,7 +72,7 @@ func TestVersion_UnknownParticipantTreatedAsProtocol0(t *testing.T) {
 	serve(t, bob, "echo", echo)
 
 	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "hi"})
-	if r.Request.Kind != transport.KindPacket {
+	if r.Request.Form != transport.FormPacket {
 		t.Errorf("request to a not-yet-announced v2 peer went as %v, want a v1 packet", r.Request)
 	}
 	_, err := call(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: strings.Repeat("x", 15361)})
@@ -86,7 +86,7 @@ func TestVersion_ProtocolAbove2TreatedAsStreamsV2(t *testing.T) {
 	bob := b.engine("bob", []memroom.JoinOption{memroom.WithClientProtocol(3)})
 	serve(t, bob, "echo", echo)
 	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "hi"})
-	if r.Request.Kind != transport.KindInline {
+	if r.Request.Form != transport.FormInline {
 		t.Errorf("request to a protocol-3 peer went as %v, want a v2 single packet", r.Request)
 	}
 }

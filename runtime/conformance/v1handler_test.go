@@ -16,7 +16,7 @@ import (
 )
 
 // handlerBed is bob, an engine serving echo, and a raw caller alice.
-func handlerBed(t *testing.T, aliceJoin ...memroom.JoinOption) (*bed, *memroom.Participant) {
+func handlerBed(t *testing.T, aliceJoin ...memroom.JoinOption) (*bed, *memroom.Link) {
 	t.Helper()
 	b := newBed(t)
 	bob := b.engine("bob", v2)

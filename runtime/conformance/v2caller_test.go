@@ -87,7 +87,7 @@ func TestV2Caller_LargeRequestToProtocol1IsStream(t *testing.T) {
 	bob := b.jsPeer("bob", js219)
 	bob.handle("echo", func(r jsRequest) (string, *lkErr) { return strconv.Itoa(len(r.Payload)), nil })
 	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: large})
-	if r.Request.Kind != transport.KindStream || r.Payload != strconv.Itoa(len(large)) {
+	if r.Request.Form != transport.FormStream || r.Payload != strconv.Itoa(len(large)) {
 		t.Errorf("request went as %v, answer %q", r.Request, r.Payload)
 	}
 }
@@ -100,7 +100,7 @@ func TestV2Caller_AcceptsStreamResponseToPacketRequest(t *testing.T) {
 	bob := b.jsPeer("bob", js219)
 	bob.handle("echo", func(r jsRequest) (string, *lkErr) { return "streamed " + r.Payload, nil })
 	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "hi"})
-	if r.Request.Kind != transport.KindPacket || r.Response.Kind != transport.KindStream || r.Payload != "streamed hi" {
+	if r.Request.Form != transport.FormPacket || r.Response.Form != transport.FormStream || r.Payload != "streamed hi" {
 		t.Errorf("request %v, response %v, payload %q", r.Request, r.Response, r.Payload)
 	}
 }
@@ -210,8 +210,8 @@ func TestV2Handler_AcceptsStreamFromAnyCaller(t *testing.T) {
 	bob := b.engine("bob", v2)
 	serve(t, bob, "echo", echo)
 	alice := b.engine("alice", protocol0)
-	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "hi", Route: transport.RouteStream})
-	if r.Request.Kind == transport.KindPacket || r.Payload != "hi" {
+	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "hi", Force: transport.FormStream})
+	if r.Request.Form == transport.FormPacket || r.Payload != "hi" {
 		t.Errorf("request %v payload %q", r.Request, r.Payload)
 	}
 }

@@ -35,7 +35,7 @@ func goodAttrs(id, method string) map[string]string {
 	return map[string]string{jsAttrID: id, jsAttrMethod: method, jsAttrTimeout: "10000", jsAttrVersion: "2"}
 }
 
-func sendRaw(t *testing.T, p *memroom.Participant, pkts []*livekit.DataPacket) {
+func sendRaw(t *testing.T, p *memroom.Link, pkts []*livekit.DataPacket) {
 	t.Helper()
 	for _, pkt := range pkts {
 		rawSend(t, p, pkt)

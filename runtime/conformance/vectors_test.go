@@ -111,7 +111,7 @@ func TestVectors_EngineEmitsVectorPackets(t *testing.T) {
 		alice := b.engine("alice", v2, fixedIDs(vecRequestID, vecStreamID), fixedClock)
 		b.engine("bob", protocol1)
 		_, _ = call(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "héllo",
-			Timeout: 15 * time.Second, Route: transport.RouteStream}) // bob has no echo: the answer does not matter
+			Timeout: 15 * time.Second, Force: transport.FormStream}) // bob has no echo: the answer does not matter
 		hdr := b.log.waitFor(t, "request header", topic(jsTopicRequest)).Packet
 		got["v2_request_header"] = hdr
 		totalLengths["v2_request_header"] = uint64(len("héllo"))

@@ -58,7 +58,7 @@ func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, e
 		return transport.Reply{}, contextFailure(ctx, c)
 	}
 	timeout := e.callTimeout(ctx, c.Timeout)
-	f, rerr := e.chooseForm(e.peer(c.Destination), len(c.Payload), c.Route, rpcerr.RequestPayloadTooLarge)
+	f, rerr := e.chooseForm(e.participant(c.Destination), len(c.Payload), c.Force, rpcerr.RequestPayloadTooLarge)
 	if rerr != nil {
 		return transport.Reply{}, rerr
 	}

@@ -65,7 +65,7 @@ func TestCallV1MatchesWireVectorsAndCompletes(t *testing.T) {
 	if r.reply.Payload != "ho" {
 		t.Errorf("payload = %q, want %q", r.reply.Payload, "ho")
 	}
-	want := transport.Transfer{Kind: transport.KindPacket, Packets: 1, WireBytes: 2}
+	want := transport.Transfer{Form: transport.FormPacket, Packets: 1, WireBytes: 2}
 	if r.reply.Request != want || r.reply.Response != want {
 		t.Errorf("transfers = %+v / %+v, want %+v both", r.reply.Request, r.reply.Response, want)
 	}
@@ -168,7 +168,7 @@ func TestCallErrorResponse(t *testing.T) {
 		t.Errorf("message = %q", re.Message)
 	}
 	// A failed call still says how its request went.
-	if got := r.reply.Request; got.Kind != transport.KindPacket || got.Packets != 1 {
+	if got := r.reply.Request; got.Form != transport.FormPacket || got.Packets != 1 {
 		t.Errorf("failed call's request transfer = %+v, want one v1 packet", got)
 	}
 }
@@ -360,8 +360,8 @@ func TestCallBadInput(t *testing.T) {
 		{"empty method", transport.Call{Destination: "bob"}, rpcerr.SendFailed},
 		{"invalid UTF-8 payload", transport.Call{Destination: "bob", Method: "m", Payload: "\xff"}, rpcerr.SendFailed},
 		{"negative timeout", transport.Call{Destination: "bob", Method: "m", Timeout: -time.Second}, rpcerr.SendFailed},
-		{"unknown route", transport.Call{Destination: "bob", Method: "m", Route: transport.Route(9)}, rpcerr.SendFailed},
-		{"forced packet too large", transport.Call{Destination: "bob", Method: "m", Route: transport.RoutePacket,
+		{"unknown form", transport.Call{Destination: "bob", Method: "m", Force: transport.Form(9)}, rpcerr.SendFailed},
+		{"forced packet too large", transport.Call{Destination: "bob", Method: "m", Force: transport.FormPacket,
 			Payload: strings.Repeat("x", 15361)}, rpcerr.RequestPayloadTooLarge},
 	}
 	for _, c := range cases {

@@ -16,7 +16,7 @@
 //     raw-DEFLATE compressed when the peer advertises
 //     CAP_COMPRESSION_DEFLATE_RAW and compression pays.
 //
-// transport.RoutePacket and transport.RouteStream force the request form.
+// transport.FormPacket and transport.FormStream force the request form.
 // The ack timer (WithAckTimeout, 7 s) is armed before the request is
 // published (after it is encoded and compressed, which is the caller's
 // time); the response timer (the call's timeout) after the whole request

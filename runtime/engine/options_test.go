@@ -136,7 +136,7 @@ func TestStreamOptionsAreClamped(t *testing.T) {
 	} {
 		p := newPair(t, c.proto, c.proto, c.opt)
 		register(t, p.bob, "echo", echo)
-		r, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo", Payload: c.payload, Route: transport.RouteStream})
+		r, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo", Payload: c.payload, Force: transport.FormStream})
 		if err != nil || r.Payload != c.payload {
 			t.Fatalf("%s: call failed: %v", c.name, err)
 		}

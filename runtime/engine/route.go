@@ -18,13 +18,13 @@ type form struct {
 // chooseForm applies DESIGN.md's transport choice to a payload of size bytes
 // for peer. It serves requests and replies alike: tooLarge is the code for a
 // payload that must go as a v1 packet but exceeds MaxPacketPayload (1402 for
-// requests, 1504 for replies). Replies always use transport.RouteAuto.
-func (e *Engine) chooseForm(peer link.Participant, size int, route transport.Route, tooLarge int) (form, *rpcerr.Error) {
-	protocol := peer.ClientProtocol
+// requests, 1504 for replies). Replies are never forced (transport.FormNone).
+func (e *Engine) chooseForm(dest link.Participant, size int, force transport.Form, tooLarge int) (form, *rpcerr.Error) {
+	protocol := dest.ClientProtocol
 	streamsV2 := protocol >= link.ProtocolStreamsV2
 	streamForm := form{stream: true, opts: e.cfg.sendOptions(
 		streamsV2,
-		streamsV2 && peer.Has(livekit.ClientInfo_CAP_COMPRESSION_DEFLATE_RAW),
+		streamsV2 && dest.Has(livekit.ClientInfo_CAP_COMPRESSION_DEFLATE_RAW),
 	)}
 	packetForm := func() (form, *rpcerr.Error) {
 		if size > MaxPacketPayload {
@@ -33,14 +33,14 @@ func (e *Engine) chooseForm(peer link.Participant, size int, route transport.Rou
 		return form{}, nil
 	}
 
-	switch route {
-	case transport.RoutePacket:
+	switch force {
+	case transport.FormPacket:
 		return packetForm()
-	case transport.RouteStream:
+	case transport.FormStream, transport.FormInline:
 		return streamForm, nil
-	case transport.RouteAuto:
+	case transport.FormNone:
 	default:
-		return form{}, rpcerr.Newf(rpcerr.SendFailed, "unknown route %d", int(route))
+		return form{}, rpcerr.Newf(rpcerr.SendFailed, "unknown form %d", int(force))
 	}
 	switch {
 	case protocol >= link.ProtocolStreamsV2:
@@ -54,9 +54,9 @@ func (e *Engine) chooseForm(peer link.Participant, size int, route transport.Rou
 	}
 }
 
-// peer returns what the link knows of identity; an unknown participant is
+// participant returns what the link knows of identity; an unknown participant is
 // treated as client protocol 0.
-func (e *Engine) peer(identity string) link.Participant {
+func (e *Engine) participant(identity string) link.Participant {
 	p, ok := e.link.Participant(identity)
 	if !ok {
 		return link.Participant{Identity: identity}

@@ -26,34 +26,34 @@ func TestTransportChoice(t *testing.T) {
 		name            string
 		alice, bob      int32
 		payload         string
-		route           transport.Route
-		request, answer transport.Kind
+		route           transport.Form
+		request, answer transport.Form
 		reqZ, respZ     bool // compressed
 	}{
-		{"v0 peers small", v0, v0, small, transport.RouteAuto, transport.KindPacket, transport.KindPacket, false, false},
-		{"v1 peers small", v1, v1, small, transport.RouteAuto, transport.KindPacket, transport.KindPacket, false, false},
-		{"v1 peers large", v1, v1, large, transport.RouteAuto, transport.KindStream, transport.KindStream, false, false},
-		{"v2 peers small", v2, v2, small, transport.RouteAuto, transport.KindInline, transport.KindInline, false, false},
-		{"v2 peers large", v2, v2, large, transport.RouteAuto, transport.KindInline, transport.KindInline, true, true},
+		{"v0 peers small", v0, v0, small, transport.FormNone, transport.FormPacket, transport.FormPacket, false, false},
+		{"v1 peers small", v1, v1, small, transport.FormNone, transport.FormPacket, transport.FormPacket, false, false},
+		{"v1 peers large", v1, v1, large, transport.FormNone, transport.FormStream, transport.FormStream, false, false},
+		{"v2 peers small", v2, v2, small, transport.FormNone, transport.FormInline, transport.FormInline, false, false},
+		{"v2 peers large", v2, v2, large, transport.FormNone, transport.FormInline, transport.FormInline, true, true},
 		// The handler side is also an lkrpc engine: it answers by the caller's protocol.
-		{"v2 caller, v0 handler", v2, v0, small, transport.RouteAuto, transport.KindPacket, transport.KindInline, false, false},
-		{"v0 caller, v2 handler", v0, v2, small, transport.RouteAuto, transport.KindInline, transport.KindPacket, false, false},
-		{"v1 caller, v2 handler, large", v1, v2, large, transport.RouteAuto, transport.KindInline, transport.KindStream, true, false},
-		{"forced packet to v2", v2, v2, small, transport.RoutePacket, transport.KindPacket, transport.KindInline, false, false},
-		{"forced stream to v0", v0, v0, small, transport.RouteStream, transport.KindStream, transport.KindPacket, false, false},
+		{"v2 caller, v0 handler", v2, v0, small, transport.FormNone, transport.FormPacket, transport.FormInline, false, false},
+		{"v0 caller, v2 handler", v0, v2, small, transport.FormNone, transport.FormInline, transport.FormPacket, false, false},
+		{"v1 caller, v2 handler, large", v1, v2, large, transport.FormNone, transport.FormInline, transport.FormStream, true, false},
+		{"forced packet to v2", v2, v2, small, transport.FormPacket, transport.FormPacket, transport.FormInline, false, false},
+		{"forced stream to v0", v0, v0, small, transport.FormStream, transport.FormStream, transport.FormPacket, false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := newPair(t, c.alice, c.bob)
 			register(t, p.bob, "echo", echo)
-			r, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo", Payload: c.payload, Route: c.route})
+			r, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo", Payload: c.payload, Force: c.route})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if r.Payload != c.payload {
 				t.Fatalf("echo differs (%d bytes, want %d)", len(r.Payload), len(c.payload))
 			}
-			if r.Request.Kind != c.request || r.Response.Kind != c.answer {
+			if r.Request.Form != c.request || r.Response.Form != c.answer {
 				t.Errorf("request %v, response %v; want %v, %v", r.Request, r.Response, c.request, c.answer)
 			}
 			if r.Request.Compressed != c.reqZ || r.Response.Compressed != c.respZ {
@@ -69,13 +69,13 @@ func TestPacketMaxForV1Peers(t *testing.T) {
 	register(t, p.bob, "echo", echo)
 	for _, c := range []struct {
 		size int
-		want transport.Kind
-	}{{100, transport.KindPacket}, {101, transport.KindStream}} {
+		want transport.Form
+	}{{100, transport.FormPacket}, {101, transport.FormStream}} {
 		r, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo", Payload: strings.Repeat("a", c.size)})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if r.Request.Kind != c.want || r.Response.Kind != c.want {
+		if r.Request.Form != c.want || r.Response.Form != c.want {
 			t.Errorf("%d bytes: request %v, response %v; want %v", c.size, r.Request, r.Response, c.want)
 		}
 	}
@@ -108,7 +108,7 @@ func TestLargePayloadsRoundTrip(t *testing.T) {
 	if r.Payload != payload {
 		t.Fatal("payload differs after the round trip")
 	}
-	if r.Request.Kind != transport.KindStream || r.Request.Packets < len(payload)/4000 {
+	if r.Request.Form != transport.FormStream || r.Request.Packets < len(payload)/4000 {
 		t.Errorf("request transfer %+v, want a chunked stream of 4000-byte chunks", r.Request)
 	}
 }

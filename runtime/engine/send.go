@@ -141,15 +141,15 @@ func (e *Engine) abortStream(streamID string, destinations []string, reason stri
 }
 
 func packetTransfer(payload string) transport.Transfer {
-	return transport.Transfer{Kind: transport.KindPacket, Packets: 1, WireBytes: len(payload)}
+	return transport.Transfer{Form: transport.FormPacket, Packets: 1, WireBytes: len(payload)}
 }
 
 func streamTransfer(info datastream.Info) transport.Transfer {
-	kind := transport.KindStream
+	kind := transport.FormStream
 	if info.Inline {
-		kind = transport.KindInline
+		kind = transport.FormInline
 	}
-	return transport.Transfer{Kind: kind, Compressed: info.Compressed, Packets: info.Packets, WireBytes: info.WireBytes}
+	return transport.Transfer{Form: kind, Compressed: info.Compressed, Packets: info.Packets, WireBytes: info.WireBytes}
 }
 
 // packetType names a packet's value for logs.

@@ -174,7 +174,7 @@ func (e *Engine) reply(ctx context.Context, in *inbound, payload string) {
 		e.sendError(ctx, in.caller, in.id, builtinData(rpcerr.ApplicationError, "handler returned a payload that is not valid UTF-8"))
 		return
 	}
-	f, rerr := e.chooseForm(e.peer(in.caller), len(payload), transport.RouteAuto, rpcerr.ResponsePayloadTooLarge)
+	f, rerr := e.chooseForm(e.participant(in.caller), len(payload), transport.FormNone, rpcerr.ResponsePayloadTooLarge)
 	if rerr != nil {
 		e.sendError(ctx, in.caller, in.id, rerr)
 		return

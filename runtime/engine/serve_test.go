@@ -44,7 +44,7 @@ func TestServeV1AcksFirstThenAnswers(t *testing.T) {
 	l, e := newServer(t, link.ProtocolV1)
 	register(t, e, "echo", func(_ context.Context, req *transport.Request) (string, error) {
 		if req.Caller != "alice" || req.RequestID != vectorRequestID || req.Payload != "hi" ||
-			req.ResponseTimeout != 15*time.Second || req.Transfer.Kind != transport.KindPacket {
+			req.ResponseTimeout != 15*time.Second || req.Transfer.Form != transport.FormPacket {
 			return "", rpcerr.Newf(4000, "unexpected request %+v", req)
 		}
 		return "", nil

@@ -38,7 +38,7 @@ func TestCallV2RequestMatchesWireVectors(t *testing.T) {
 		engine.WithIDs(fixedIDs(vectorRequestID, vectorStreamID)),
 		engine.WithClock(func() time.Time { return time.UnixMilli(vectorTimestamp) }))
 	res := goCall(context.Background(), e, transport.Call{Destination: "bob", Method: "echo", Payload: "héllo",
-		Route: transport.RouteStream, Timeout: 15 * time.Second})
+		Force: transport.FormStream, Timeout: 15 * time.Second})
 
 	header := l.next(t)
 	if got := header.GetStreamHeader().GetTotalLength(); got != uint64(len("héllo")) {
@@ -58,7 +58,7 @@ func TestCallV2RequestMatchesWireVectors(t *testing.T) {
 	if r.err != nil || r.reply.Payload != "ok" {
 		t.Fatalf("got %+v", r)
 	}
-	if r.reply.Request.Kind != transport.KindStream || r.reply.Request.Packets != 3 || r.reply.Response.Kind != transport.KindStream {
+	if r.reply.Request.Form != transport.FormStream || r.reply.Request.Packets != 3 || r.reply.Response.Form != transport.FormStream {
 		t.Errorf("transfers = %+v / %+v", r.reply.Request, r.reply.Response)
 	}
 }
@@ -100,7 +100,7 @@ func TestServeV2RequestAcksAtHeaderTime(t *testing.T) {
 	}
 	req := <-got
 	if req.Payload != text || req.RequestID != "r1" || req.ResponseTimeout != 4*time.Second ||
-		req.Transfer.Kind != transport.KindStream || req.Transfer.Packets != len(pkts) {
+		req.Transfer.Form != transport.FormStream || req.Transfer.Packets != len(pkts) {
 		t.Errorf("request = caller %s id %s timeout %v transfer %+v, payload ok %v",
 			req.Caller, req.RequestID, req.ResponseTimeout, req.Transfer, req.Payload == text)
 	}
@@ -237,7 +237,7 @@ func TestCallResponseStreamRules(t *testing.T) {
 	if r.err != nil || r.reply.Payload != big {
 		t.Fatalf("call failed or payload differs: %v", r.err)
 	}
-	if r.reply.Request.Kind != transport.KindInline || !r.reply.Response.Compressed {
+	if r.reply.Request.Form != transport.FormInline || !r.reply.Response.Compressed {
 		t.Errorf("transfers = %+v / %+v", r.reply.Request, r.reply.Response)
 	}
 

@@ -65,7 +65,7 @@ func newEnv(t *testing.T, opts ...memroom.Option) *env {
 // member is a participant on a real engine.
 type member struct {
 	*engine.Engine
-	link *memroom.Participant
+	link *memroom.Link
 }
 
 // join adds identity on an engine with the matrix's short timers; opts come

@@ -18,7 +18,7 @@ import (
 // packets it wants (malformed ones included) and reads what arrives.
 type scripted struct {
 	identity string
-	link     *memroom.Participant
+	link     *memroom.Link
 
 	mu     sync.Mutex
 	got    []*livekit.DataPacket
@@ -109,7 +109,7 @@ func (s *scripted) count(match func(*livekit.DataPacket) bool) int {
 // flush waits until every packet from sends before it has reached s: the
 // room keeps each sender's order, so once a marker from from arrives,
 // everything from sent earlier has too.
-func (s *scripted) flush(t *testing.T, from *memroom.Participant) {
+func (s *scripted) flush(t *testing.T, from *memroom.Link) {
 	t.Helper()
 	marker := "flush-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 	err := from.Send(context.Background(), &livekit.DataPacket{

@@ -34,7 +34,12 @@ type Call struct {
 	Method      string        // wire method name
 	Payload     string        // UTF-8 request payload
 	Timeout     time.Duration // response timeout; 0 means from ctx or the default
-	Route       Route         // forced route; RouteAuto lets the engine choose
+	// Force forces the request's form: FormPacket (an RPC v1 packet; 1402
+	// over 15360 bytes) or FormStream (an RPC v2 stream, single-packet or
+	// compressed only where the peer accepts it; FormInline means the same).
+	// FormNone, the zero value, lets the engine choose. Tests and benchmarks
+	// use it; applications leave it unset.
+	Force       Form
 }
 
 // Reply is the outcome of a call: the response (on success) and how the
@@ -71,51 +76,25 @@ type Request struct {
 	CallerAttributes map[string]string
 }
 
-// Route forces how a request travels. Tests and benchmarks use it; users
-// normally leave RouteAuto.
-type Route int
+// Form is how one payload crossed the wire.
+type Form int
 
 const (
-	// RouteAuto chooses from the payload size and what the peer advertises.
-	RouteAuto Route = iota
-	// RoutePacket sends an RPC v1 RpcRequest packet (fails with 1402 over 15360 bytes).
-	RoutePacket
-	// RouteStream sends an RPC v2 request stream, using single-packet and
-	// compressed streams only where the peer advertises them.
-	RouteStream
+	FormNone   Form = iota // nothing was sent (e.g. the call failed first)
+	FormPacket             // an RPC v1 packet (RpcRequest or RpcResponse)
+	FormInline             // a data stream in one header packet (inline_content)
+	FormStream             // a data stream of header, chunks and trailer
 )
 
-func (r Route) String() string {
-	switch r {
-	case RouteAuto:
-		return "auto"
-	case RoutePacket:
-		return "packet"
-	case RouteStream:
-		return "stream"
-	}
-	return "route(?)"
-}
-
-// Kind is how one payload crossed the wire.
-type Kind int
-
-const (
-	KindNone   Kind = iota // nothing was sent (e.g. the call failed first)
-	KindPacket             // an RPC v1 packet (RpcRequest or RpcResponse)
-	KindInline             // a data stream in one header packet (inline_content)
-	KindStream             // a data stream of header, chunks and trailer
-)
-
-func (k Kind) String() string {
+func (k Form) String() string {
 	switch k {
-	case KindNone:
+	case FormNone:
 		return "none"
-	case KindPacket:
+	case FormPacket:
 		return "v1 packet"
-	case KindInline:
+	case FormInline:
 		return "v2 single packet"
-	case KindStream:
+	case FormStream:
 		return "v2 stream"
 	}
 	return "kind(?)"
@@ -123,14 +102,14 @@ func (k Kind) String() string {
 
 // Transfer describes how one payload crossed the wire.
 type Transfer struct {
-	Kind       Kind
+	Form       Form
 	Compressed bool // raw DEFLATE
 	Packets    int  // data packets on the wire for this payload
 	WireBytes  int  // payload bytes on the wire (compressed size when compressed)
 }
 
 func (t Transfer) String() string {
-	s := t.Kind.String()
+	s := t.Form.String()
 	if t.Compressed {
 		s += ", deflate"
 	}

@@ -12,7 +12,7 @@ func isMarker(m string) func(Delivery) bool {
 }
 
 // faultRoom is alice and bob, with f applied to alice's packets.
-func faultRoom(t *testing.T, f FaultFunc) (*Room, *Participant, *recorder) {
+func faultRoom(t *testing.T, f FaultFunc) (*Room, *Link, *recorder) {
 	t.Helper()
 	r := newTestRoom(t)
 	a, _ := join(t, r, "alice")

@@ -23,10 +23,10 @@ func chunk(index uint64, n int, dest ...string) *livekit.DataPacket {
 
 // watchWaits reports, for each time a Send of p starts or stops waiting, the
 // participant's undelivered bytes at that moment (negative when it stops).
-func watchWaits(r *Room, p *Participant) chan int {
+func watchWaits(r *Room, p *Link) chan int {
 	waits := make(chan int, 64)
 	r.mu.Lock()
-	r.sendWaitHook = func(q *Participant, waiting bool) {
+	r.sendWaitHook = func(q *Link, waiting bool) {
 		if q != p {
 			return
 		}
@@ -134,13 +134,13 @@ func TestDeliveryKeepsSenderOrderAcrossBackpressure(t *testing.T) {
 func TestBlockedSendEndsWithContextOrLeave(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
-		end   func(r *Room, a *Participant, cancel context.CancelFunc)
+		end   func(r *Room, a *Link, cancel context.CancelFunc)
 		isErr error
 	}{
-		{"cancel", func(_ *Room, _ *Participant, cancel context.CancelFunc) { cancel() }, context.Canceled},
-		{"close", func(_ *Room, a *Participant, _ context.CancelFunc) { _ = a.Close() }, ErrLeft},
-		{"remove", func(r *Room, _ *Participant, _ context.CancelFunc) { r.Remove("alice", errors.New("x")) }, ErrLeft},
-		{"room close", func(r *Room, _ *Participant, _ context.CancelFunc) { r.Close() }, ErrRoomClosed},
+		{"cancel", func(_ *Room, _ *Link, cancel context.CancelFunc) { cancel() }, context.Canceled},
+		{"close", func(_ *Room, a *Link, _ context.CancelFunc) { _ = a.Close() }, ErrLeft},
+		{"remove", func(r *Room, _ *Link, _ context.CancelFunc) { r.Remove("alice", errors.New("x")) }, ErrLeft},
+		{"room close", func(r *Room, _ *Link, _ context.CancelFunc) { r.Close() }, ErrRoomClosed},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newTestRoom(t, WithSendBuffer(100, 10))

@@ -88,7 +88,7 @@ func newTestRoom(t *testing.T, opts ...Option) *Room {
 }
 
 // join adds an attached participant with a recorder.
-func join(t *testing.T, r *Room, identity string, opts ...JoinOption) (*Participant, *recorder) {
+func join(t *testing.T, r *Room, identity string, opts ...JoinOption) (*Link, *recorder) {
 	t.Helper()
 	p, err := r.Join(identity, opts...)
 	if err != nil {
@@ -99,7 +99,7 @@ func join(t *testing.T, r *Room, identity string, opts ...JoinOption) (*Particip
 	return p, rec
 }
 
-func send(t *testing.T, p *Participant, pkt *livekit.DataPacket) {
+func send(t *testing.T, p *Link, pkt *livekit.DataPacket) {
 	t.Helper()
 	if err := p.Send(context.Background(), pkt); err != nil {
 		t.Fatalf("Send: %v", err)

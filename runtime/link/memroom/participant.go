@@ -13,9 +13,9 @@ import (
 	"github.com/lkrpc/lkrpc/runtime/link"
 )
 
-// Participant is one participant's connection to a Room; it implements
+// Link is one participant's connection to a Room; it implements
 // link.Link. Its state is guarded by the room's lock.
-type Participant struct {
+type Link struct {
 	room  *Room
 	info  link.Participant // Attributes replaced, never mutated, on update
 	order uint64           // how many joined before, plus one
@@ -44,10 +44,10 @@ type item struct {
 	err  error // with disc
 }
 
-var _ link.Link = (*Participant)(nil)
+var _ link.Link = (*Link)(nil)
 
-func newParticipant(r *Room, info link.Participant, order uint64) *Participant {
-	return &Participant{
+func newParticipant(r *Room, info link.Participant, order uint64) *Link {
+	return &Link{
 		room:     r,
 		order:    order,
 		info:     info,
@@ -57,14 +57,14 @@ func newParticipant(r *Room, info link.Participant, order uint64) *Participant {
 }
 
 // Local describes this participant as it joined.
-func (p *Participant) Local() link.Participant {
+func (p *Link) Local() link.Participant {
 	p.room.mu.Lock()
 	defer p.room.mu.Unlock()
 	return cloneInfo(p.info)
 }
 
 // Participant returns a remote participant this one has been told about.
-func (p *Participant) Participant(identity string) (link.Participant, bool) {
+func (p *Link) Participant(identity string) (link.Participant, bool) {
 	p.room.mu.Lock()
 	defer p.room.mu.Unlock()
 	info, ok := p.visible[identity]
@@ -76,7 +76,7 @@ func (p *Participant) Participant(identity string) (link.Participant, bool) {
 // held since Join, then whatever comes. Events about others that happened
 // before Attach are folded into that initial list rather than replayed. It
 // panics if called twice or with nil.
-func (p *Participant) Attach(recv link.Receiver) {
+func (p *Link) Attach(recv link.Receiver) {
 	if recv == nil {
 		panic("memroom: Attach(nil)")
 	}
@@ -125,7 +125,7 @@ func (r *Room) joinOrder(info link.Participant) uint64 {
 // undelivered bytes are above the high-water mark, until they fall to the
 // low-water mark, except for control packets (link.IsControl). It fails with
 // ctx's error, ErrLeft or ErrRoomClosed.
-func (p *Participant) Send(ctx context.Context, pkt *livekit.DataPacket) error {
+func (p *Link) Send(ctx context.Context, pkt *livekit.DataPacket) error {
 	if pkt == nil {
 		return errors.New("memroom: Send(nil)")
 	}
@@ -164,7 +164,7 @@ func (p *Participant) Send(ctx context.Context, pkt *livekit.DataPacket) error {
 	return nil
 }
 
-func (r *Room) sendWaiting(p *Participant, waiting bool) {
+func (r *Room) sendWaiting(p *Link, waiting bool) {
 	if r.sendWaitHook != nil {
 		r.sendWaitHook(p, waiting)
 	}
@@ -172,7 +172,7 @@ func (r *Room) sendWaiting(p *Participant, waiting bool) {
 
 // Close leaves the room: the others see this participant leave and its own
 // receiver gets Disconnected(nil). Closing again does nothing.
-func (p *Participant) Close() error {
+func (p *Link) Close() error {
 	p.room.mu.Lock()
 	defer p.room.mu.Unlock()
 	p.room.leaveLocked(p, nil)
@@ -181,7 +181,7 @@ func (p *Participant) Close() error {
 
 // SetAttributes replaces the participant's attributes; those who know it see
 // an Updated event.
-func (p *Participant) SetAttributes(attrs map[string]string) {
+func (p *Link) SetAttributes(attrs map[string]string) {
 	r := p.room
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -198,11 +198,11 @@ func (p *Participant) SetAttributes(attrs map[string]string) {
 }
 
 // chargeLocked adds n routed bytes to the send buffer.
-func (p *Participant) chargeLocked(n int) { p.buffered += n }
+func (p *Link) chargeLocked(n int) { p.buffered += n }
 
 // releaseLocked removes n delivered bytes and wakes senders once the buffer
 // is down to the low-water mark.
-func (p *Participant) releaseLocked(n int) {
+func (p *Link) releaseLocked(n int) {
 	p.buffered -= n
 	if p.buffered <= p.room.cfg.sendLow && p.drained != nil {
 		close(p.drained)
@@ -213,7 +213,7 @@ func (p *Participant) releaseLocked(n int) {
 // eventLocked queues an event about another participant. Before Attach
 // events are not queued: p.visible already reflects them and Attach reports
 // its contents.
-func (p *Participant) eventLocked(kind link.EventKind, info link.Participant) {
+func (p *Link) eventLocked(kind link.EventKind, info link.Participant) {
 	if p.recv == nil || p.left {
 		return
 	}
@@ -222,7 +222,7 @@ func (p *Participant) eventLocked(kind link.EventKind, info link.Participant) {
 
 // disconnectLocked drops what p has not received yet and queues its last
 // item, Disconnected(err). It also wakes p's blocked Sends, which fail.
-func (p *Participant) disconnectLocked(err error) {
+func (p *Link) disconnectLocked(err error) {
 	for _, it := range p.queue {
 		if it.fl != nil {
 			it.fl.doneLocked()
@@ -238,7 +238,7 @@ func (p *Participant) disconnectLocked(err error) {
 	p.pushLocked(item{disc: true, err: err})
 }
 
-func (p *Participant) pushLocked(it item) {
+func (p *Link) pushLocked(it item) {
 	p.queue = append(p.queue, it)
 	select {
 	case p.queueSig <- struct{}{}:
@@ -248,7 +248,7 @@ func (p *Participant) pushLocked(it item) {
 
 // deliverLoop hands queued items to recv one at a time, in order, until it
 // has handed over the disconnect.
-func (p *Participant) deliverLoop(recv link.Receiver) {
+func (p *Link) deliverLoop(recv link.Receiver) {
 	r := p.room
 	defer r.work.Done()
 	for {

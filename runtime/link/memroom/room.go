@@ -31,8 +31,8 @@ type Room struct {
 	// lock keeps routing, joins and leaves atomic with respect to each other.
 	mu        sync.Mutex
 	closed    bool
-	members   []*Participant // in join order
-	byID      map[string]*Participant
+	members   []*Link // in join order
+	byID      map[string]*Link
 	joins     uint64 // participants ever joined, for sids
 	seq       uint64 // packets ever routed
 	observers []*observer
@@ -41,7 +41,7 @@ type Room struct {
 
 	// sendWaitHook, when set by a test, is called with r.mu held each time
 	// a Send starts (true) or stops (false) waiting for the buffer to drain.
-	sendWaitHook func(p *Participant, waiting bool)
+	sendWaitHook func(p *Link, waiting bool)
 
 	// work counts delivery goroutines and scheduled timers, so Close can
 	// wait until nothing of the room runs any more.
@@ -65,14 +65,14 @@ func New(opts ...Option) *Room {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &Room{cfg: cfg, byID: map[string]*Participant{}, timers: map[*time.Timer]struct{}{}}
+	return &Room{cfg: cfg, byID: map[string]*Link{}, timers: map[*time.Timer]struct{}{}}
 }
 
 // Join adds a participant. By default it advertises link.DefaultClientProtocol
 // and link.DefaultCapabilities(); it learns of everyone present at once,
 // while the others learn of it after the room's announce delay. The returned
 // Participant is its link.Link; packets and events are held until Attach.
-func (r *Room) Join(identity string, opts ...JoinOption) (*Participant, error) {
+func (r *Room) Join(identity string, opts ...JoinOption) (*Link, error) {
 	if identity == "" {
 		return nil, errors.New("memroom: empty identity")
 	}
@@ -117,7 +117,7 @@ func (r *Room) Join(identity string, opts ...JoinOption) (*Participant, error) {
 }
 
 // announceLocked tells everyone who does not know p yet that it joined.
-func (r *Room) announceLocked(p *Participant) {
+func (r *Room) announceLocked(p *Link) {
 	for _, q := range r.members {
 		if q == p {
 			continue
@@ -141,13 +141,13 @@ func (r *Room) Remove(identity string, reason error) {
 }
 
 // leaveLocked takes p out of the room and queues its Disconnected(reason).
-func (r *Room) leaveLocked(p *Participant, reason error) {
+func (r *Room) leaveLocked(p *Link, reason error) {
 	if p.left {
 		return
 	}
 	p.left = true
 	delete(r.byID, p.info.Identity)
-	r.members = slices.DeleteFunc(r.members, func(q *Participant) bool { return q == p })
+	r.members = slices.DeleteFunc(r.members, func(q *Link) bool { return q == p })
 	r.stopLocked(p.announce)
 	p.announce = nil
 	for _, q := range r.members {

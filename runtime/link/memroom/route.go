@@ -10,13 +10,13 @@ import (
 // routed is a packet on its way to its recipients.
 type routed struct {
 	pkt  *livekit.DataPacket // stamped; handed to the last recipient
-	to   []*Participant
-	from *Participant
+	to   []*Link
+	from *Link
 }
 
 // routeLocked does what the SFU does with one packet from p: stamp the
 // sender, pick the recipients, then deliver, subject to the fault function.
-func (r *Room) routeLocked(p *Participant, pkt *livekit.DataPacket) {
+func (r *Room) routeLocked(p *Link, pkt *livekit.DataPacket) {
 	stamped := proto.CloneOf(pkt)
 	stamped.ParticipantIdentity = p.info.Identity
 	stamped.ParticipantSid = p.info.SID
@@ -59,9 +59,9 @@ func (r *Room) routeLocked(p *Participant, pkt *livekit.DataPacket) {
 // recipientsLocked applies the SFU's addressing rule: the destination
 // identities present in the room when any are given, otherwise everyone;
 // never the sender itself.
-func (r *Room) recipientsLocked(from *Participant, pkt *livekit.DataPacket) []*Participant {
+func (r *Room) recipientsLocked(from *Link, pkt *livekit.DataPacket) []*Link {
 	dests := pkt.GetDestinationIdentities()
-	var to []*Participant
+	var to []*Link
 	for _, q := range r.members {
 		if q == from {
 			continue
@@ -80,7 +80,7 @@ func (r *Room) recipientsLocked(from *Participant, pkt *livekit.DataPacket) []*P
 // room, charging the sender's send buffer until every copy has been handed
 // to its receiver.
 func (r *Room) deliverLocked(rt routed, copies int) {
-	var present []*Participant
+	var present []*Link
 	for _, q := range rt.to {
 		if !q.left {
 			present = append(present, q)
@@ -108,7 +108,7 @@ func (r *Room) deliverLocked(rt routed, copies int) {
 
 // flight is one routed packet's claim on its sender's send buffer.
 type flight struct {
-	sender *Participant
+	sender *Link
 	size   int
 	refs   int // copies not yet handed to a receiver
 }

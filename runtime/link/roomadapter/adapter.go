@@ -23,7 +23,7 @@ const DefaultTimeout = 15 * time.Second
 
 // peerLinkHint ends every error about something only RPC v2 can do.
 const peerLinkHint = "the room adapter speaks RPC v1 only (stock server-sdk-go v2.18.1); " +
-	"join with runtime/link/peer for RPC v2 streams"
+	"connect with lkrpc.Connect (runtime/link/rtc) for RPC v2 streams"
 
 // Adapter is a transport.Transport on an existing *lksdk.Room.
 type Adapter struct {
@@ -94,10 +94,10 @@ func checkCall(call transport.Call) error {
 		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: no destination identity")
 	case call.Method == "":
 		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: no method")
-	case call.Route == transport.RouteStream:
+	case call.Force == transport.FormStream, call.Force == transport.FormInline:
 		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: cannot send a request as a data stream: %s", peerLinkHint)
-	case call.Route != transport.RouteAuto && call.Route != transport.RoutePacket:
-		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: unknown route %d", int(call.Route))
+	case call.Force != transport.FormNone && call.Force != transport.FormPacket:
+		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: unknown form %d", int(call.Force))
 	case len(call.Payload) > MaxPayloadBytes:
 		return rpcerr.Newf(rpcerr.RequestPayloadTooLarge,
 			"request payload of %d bytes is over the %d-byte RPC v1 limit: %s", len(call.Payload), MaxPayloadBytes, peerLinkHint)
@@ -118,7 +118,7 @@ func responseTimeout(ctx context.Context, own time.Duration) time.Duration {
 }
 
 func packetTransfer(payload string) transport.Transfer {
-	return transport.Transfer{Kind: transport.KindPacket, Packets: 1, WireBytes: len(payload)}
+	return transport.Transfer{Form: transport.FormPacket, Packets: 1, WireBytes: len(payload)}
 }
 
 // fromSDKError turns the SDK's *RpcError into lkrpc's; other errors (none

@@ -38,9 +38,9 @@ func TestCallRefusesWhatV1CannotCarry(t *testing.T) {
 		code     int
 		mentions string
 	}{
-		{"over the v1 limit", transport.Call{Destination: "p", Method: "m", Payload: strings.Repeat("x", MaxPayloadBytes+1)}, rpcerr.RequestPayloadTooLarge, "runtime/link/peer"},
-		{"forced stream", transport.Call{Destination: "p", Method: "m", Payload: "x", Route: transport.RouteStream}, rpcerr.SendFailed, "runtime/link/peer"},
-		{"unknown route", transport.Call{Destination: "p", Method: "m", Route: transport.Route(9)}, rpcerr.SendFailed, "route"},
+		{"over the v1 limit", transport.Call{Destination: "p", Method: "m", Payload: strings.Repeat("x", MaxPayloadBytes+1)}, rpcerr.RequestPayloadTooLarge, "runtime/link/rtc"},
+		{"forced stream", transport.Call{Destination: "p", Method: "m", Payload: "x", Force: transport.FormStream}, rpcerr.SendFailed, "runtime/link/rtc"},
+		{"unknown form", transport.Call{Destination: "p", Method: "m", Force: transport.Form(9)}, rpcerr.SendFailed, "form"},
 		{"no destination", transport.Call{Method: "m"}, rpcerr.SendFailed, "destination"},
 		{"no method", transport.Call{Destination: "p"}, rpcerr.SendFailed, "method"},
 	}
@@ -56,7 +56,7 @@ func TestCallRefusesWhatV1CannotCarry(t *testing.T) {
 }
 
 func TestCallAtTheLimitIsNotRefusedEarly(t *testing.T) {
-	if err := checkCall(transport.Call{Destination: "p", Method: "m", Payload: strings.Repeat("x", MaxPayloadBytes), Route: transport.RoutePacket}); err != nil {
+	if err := checkCall(transport.Call{Destination: "p", Method: "m", Payload: strings.Repeat("x", MaxPayloadBytes), Force: transport.FormPacket}); err != nil {
 		t.Fatalf("a payload of exactly %d bytes: %v", MaxPayloadBytes, err)
 	}
 }
@@ -135,7 +135,7 @@ func TestHandlerErrorsReachTheSDK(t *testing.T) {
 	if err != nil || string(reply) != "re:hi" {
 		t.Fatalf("success = %q, %v", reply, err)
 	}
-	if got.Method != "m" || got.Transfer.Kind != transport.KindPacket {
+	if got.Method != "m" || got.Transfer.Form != transport.FormPacket {
 		t.Fatalf("request = %+v, want method m arriving as a v1 packet", got)
 	}
 	_, err = serve(context.Background(), []byte("app"))

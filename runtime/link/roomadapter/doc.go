@@ -37,10 +37,10 @@
 //
 //   - a request over 15360 bytes fails at once with 1402, before anything
 //     is sent;
-//   - Call with transport.RouteStream fails at once with 1505;
+//   - Call with transport.FormStream fails at once with 1505;
 //   - a reply over 15360 bytes reaches the caller as 1504.
 //
-// Each of these errors names runtime/link/peer, the participant link that
+// Each of these errors names runtime/link/rtc, the participant link that
 // joins the room with lkrpc's own protocol engine (v1 and v2, streams to
 // 64 MiB, deflate): an application that needs large payloads joins the
 // room a second time through it, as a data-only participant beside its

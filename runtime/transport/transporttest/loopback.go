@@ -72,11 +72,11 @@ func (l *Loopback) Call(ctx context.Context, call transport.Call) (transport.Rep
 	tamper := l.tamper
 	l.mu.Unlock()
 
-	kind := transport.KindPacket
-	if call.Route == transport.RouteStream {
-		kind = transport.KindStream
+	kind := transport.FormPacket
+	if call.Force == transport.FormStream {
+		kind = transport.FormStream
 	}
-	reqTransfer := transport.Transfer{Kind: kind, Packets: 1, WireBytes: len(call.Payload)}
+	reqTransfer := transport.Transfer{Form: kind, Packets: 1, WireBytes: len(call.Payload)}
 	if reg == nil {
 		return transport.Reply{Request: reqTransfer}, rpcerr.New(rpcerr.UnsupportedMethod, "Method not supported at destination")
 	}
@@ -116,7 +116,7 @@ func (l *Loopback) Call(ctx context.Context, call transport.Call) (transport.Rep
 	return transport.Reply{
 		Payload:  payload,
 		Request:  reqTransfer,
-		Response: transport.Transfer{Kind: kind, Packets: 1, WireBytes: len(payload)},
+		Response: transport.Transfer{Form: kind, Packets: 1, WireBytes: len(payload)},
 	}, nil
 }
 

@@ -1,4 +1,4 @@
-package peer
+package rtc
 
 // DropSignal closes the link's signal WebSocket as a network failure
 // would, without a leave: the link then resumes, or ends if resuming is

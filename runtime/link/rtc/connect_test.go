@@ -1,4 +1,4 @@
-package peer_test
+package rtc_test
 
 import (
 	"context"
@@ -13,34 +13,34 @@ import (
 	"testing"
 	"time"
 
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 // These need no server: Connect must fail fast and say why.
 
 func TestConnectRejectsBadOptions(t *testing.T) {
 	ctx := context.Background()
-	for name, opt := range map[string]peer.Option{
-		"protocol 3":        peer.WithClientProtocol(3),
-		"negative protocol": peer.WithClientProtocol(-1),
-		"small high water":  peer.WithSendBuffer(1024, 0),
-		"low above high":    peer.WithSendBuffer(128<<10, 256<<10),
-		"zero queue":        peer.WithMaxQueuedBytes(0),
-		"zero leave wait":   peer.WithLeaveTimeout(0),
-		"zero connect wait": peer.WithConnectTimeout(0),
-		"nil logger":        peer.WithLogger(nil),
+	for name, opt := range map[string]rtc.Option{
+		"protocol 3":        rtc.WithClientProtocol(3),
+		"negative protocol": rtc.WithClientProtocol(-1),
+		"small high water":  rtc.WithSendBuffer(1024, 0),
+		"low above high":    rtc.WithSendBuffer(128<<10, 256<<10),
+		"zero queue":        rtc.WithMaxQueuedBytes(0),
+		"zero leave wait":   rtc.WithLeaveTimeout(0),
+		"zero connect wait": rtc.WithConnectTimeout(0),
+		"nil logger":        rtc.WithLogger(nil),
 	} {
-		if l, err := peer.Connect(ctx, "ws://127.0.0.1:1", "token", opt); err == nil || !strings.HasPrefix(err.Error(), "peer: ") {
+		if l, err := rtc.Connect(ctx, "ws://127.0.0.1:1", "token", opt); err == nil || !strings.HasPrefix(err.Error(), "peer: ") {
 			if l != nil {
 				_ = l.Close()
 			}
 			t.Errorf("%s: Connect = %v, want a peer: error", name, err)
 		}
 	}
-	if _, err := peer.Connect(ctx, "", "token"); err == nil {
+	if _, err := rtc.Connect(ctx, "", "token"); err == nil {
 		t.Error("Connect without a URL succeeded")
 	}
-	if _, err := peer.Connect(ctx, "ws://127.0.0.1:1", ""); err == nil {
+	if _, err := rtc.Connect(ctx, "ws://127.0.0.1:1", ""); err == nil {
 		t.Error("Connect without a token succeeded")
 	}
 }
@@ -56,7 +56,7 @@ func TestConnectToNothingSaysTheServerIsUnreachable(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	_, err = peer.Connect(ctx, "ws://"+addr, "token")
+	_, err = rtc.Connect(ctx, "ws://"+addr, "token")
 	if err == nil || !strings.Contains(err.Error(), "cannot reach the server") {
 		t.Fatalf("Connect to a closed port = %v, want a 'cannot reach the server' error", err)
 	}
@@ -87,7 +87,7 @@ func silentWebSocketServer(t *testing.T) string {
 func TestConnectGivesUpOnASilentServer(t *testing.T) {
 	url := silentWebSocketServer(t)
 	start := time.Now()
-	_, err := peer.Connect(context.Background(), url, "token", peer.WithConnectTimeout(300*time.Millisecond))
+	_, err := rtc.Connect(context.Background(), url, "token", rtc.WithConnectTimeout(300*time.Millisecond))
 	if err == nil || !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), "no JoinResponse") {
 		t.Fatalf("Connect to a silent server = %v, want a 'no JoinResponse' deadline error", err)
 	}

@@ -1,4 +1,4 @@
-package peer_test
+package rtc_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/runtime/link"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 // The signal WebSocket drops while the peer connection stays up: the link
@@ -29,7 +29,7 @@ func TestE2EResumesAfterSignalDrop(t *testing.T) {
 			resumed <- args
 		}
 	}, funcr.Options{Verbosity: 0}))
-	a := srv.ConnectLink(t, room, "resumer", peer.WithLogger(logs))
+	a := srv.ConnectLink(t, room, "resumer", rtc.WithLogger(logs))
 	arec := newRecorder()
 	a.Attach(arec)
 	b := srv.ConnectLink(t, room, "witness")
@@ -39,7 +39,7 @@ func TestE2EResumesAfterSignalDrop(t *testing.T) {
 	sid := a.Local().SID
 
 	dropped := time.Now()
-	peer.DropSignal(a)
+	rtc.DropSignal(a)
 	select {
 	case line := <-resumed:
 		t.Logf("resumed %v after the drop (%s)", time.Since(dropped).Round(time.Microsecond), line)
@@ -90,11 +90,11 @@ func TestE2ESignalDropWithoutResumeEndsTheLink(t *testing.T) {
 	srv := lkserver.Require(t)
 	t.Parallel()
 	room := lkserver.RoomName(t)
-	l := srv.ConnectLink(t, room, "fragile", peer.WithResumeTimeout(0))
+	l := srv.ConnectLink(t, room, "fragile", rtc.WithResumeTimeout(0))
 	rec := newRecorder()
 	l.Attach(rec)
-	peer.DropSignal(l)
-	if err := rec.waitDisconnected(t, 5*time.Second); !errors.Is(err, peer.ErrSignalLost) {
+	rtc.DropSignal(l)
+	if err := rec.waitDisconnected(t, 5*time.Second); !errors.Is(err, rtc.ErrSignalLost) {
 		t.Fatalf("Disconnected(%v), want ErrSignalLost", err)
 	}
 }

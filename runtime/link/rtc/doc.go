@@ -37,4 +37,4 @@
 // or logger.GetDiscardLogger(), pion formats every SCTP trace line before it
 // is dropped; with the discard logger a 1 MiB echo took 174 ms instead of
 // 106 ms in bench/rpc's row 2a.
-package peer
+package rtc

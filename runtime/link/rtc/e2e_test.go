@@ -1,4 +1,4 @@
-package peer_test
+package rtc_test
 
 import (
 	"bytes"
@@ -14,7 +14,7 @@ import (
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/runtime/link"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 const announceWithin = lkserver.AnnounceWithin
@@ -49,14 +49,14 @@ func TestE2EAdvertisedProtocolReachesOtherParticipants(t *testing.T) {
 	t.Parallel() // own room each; only waiting for announcements takes time
 	cases := []struct {
 		name     string
-		opts     []peer.Option
+		opts     []rtc.Option
 		protocol int32
 		caps     []livekit.ClientInfo_Capability
 	}{
 		{"default", nil, 2, []livekit.ClientInfo_Capability{livekit.ClientInfo_CAP_COMPRESSION_DEFLATE_RAW}},
-		{"v2-without-deflate", []peer.Option{peer.WithCapabilities()}, 2, nil},
-		{"v1-streams", []peer.Option{peer.WithClientProtocol(1)}, 1, nil},
-		{"legacy", []peer.Option{peer.WithClientProtocol(0)}, 0, nil},
+		{"v2-without-deflate", []rtc.Option{rtc.WithCapabilities()}, 2, nil},
+		{"v1-streams", []rtc.Option{rtc.WithClientProtocol(1)}, 1, nil},
+		{"legacy", []rtc.Option{rtc.WithClientProtocol(0)}, 0, nil},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,13 +182,13 @@ func TestE2EBadTokenIsExplained(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	bad := srv.TokenWithSecret(t, "not-the-secret", "intruder", lkserver.RoomName(t))
-	l, err := peer.Connect(ctx, srv.URL, bad)
-	var je *peer.JoinError
+	l, err := rtc.Connect(ctx, srv.URL, bad)
+	var je *rtc.JoinError
 	if !errors.As(err, &je) || je.StatusCode != 401 {
 		if l != nil {
 			_ = l.Close()
 		}
-		t.Fatalf("Connect with a bad token: %v (%T), want a *peer.JoinError with status 401", err, err)
+		t.Fatalf("Connect with a bad token: %v (%T), want a *rtc.JoinError with status 401", err, err)
 	}
 	t.Logf("error: %v", err)
 }
@@ -203,7 +203,7 @@ func TestE2ECloseLeavesCleanly(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	leaver, err := peer.Connect(ctx, srv.URL, srv.Token(t, "leaver", room))
+	leaver, err := rtc.Connect(ctx, srv.URL, srv.Token(t, "leaver", room))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -220,7 +220,7 @@ func TestE2ECloseLeavesCleanly(t *testing.T) {
 		t.Fatalf("Disconnected(%v) after Close, want nil", err)
 	}
 	<-leaver.Done()
-	if err := leaver.Send(ctx, &livekit.DataPacket{Value: &livekit.DataPacket_User{User: &livekit.UserPacket{}}}); !errors.Is(err, peer.ErrClosed) {
+	if err := leaver.Send(ctx, &livekit.DataPacket{Value: &livekit.DataPacket_User{User: &livekit.UserPacket{}}}); !errors.Is(err, rtc.ErrClosed) {
 		t.Fatalf("Send after Close = %v, want ErrClosed", err)
 	}
 	wrec.nextEvent(t, link.Left, "leaver", announceWithin)
@@ -245,10 +245,10 @@ func TestE2ERemovedByServerDisconnectsWithReason(t *testing.T) {
 		t.Fatal(err)
 	}
 	err := rec.waitDisconnected(t, 10*time.Second)
-	if !errors.Is(err, peer.ErrRemovedByServer) {
+	if !errors.Is(err, rtc.ErrRemovedByServer) {
 		t.Fatalf("Disconnected(%v), want ErrRemovedByServer", err)
 	}
-	if sendErr := l.Send(ctx, &livekit.DataPacket{Value: &livekit.DataPacket_User{User: &livekit.UserPacket{}}}); !errors.Is(sendErr, peer.ErrRemovedByServer) {
+	if sendErr := l.Send(ctx, &livekit.DataPacket{Value: &livekit.DataPacket_User{User: &livekit.UserPacket{}}}); !errors.Is(sendErr, rtc.ErrRemovedByServer) {
 		t.Fatalf("Send after removal = %v, want ErrRemovedByServer", sendErr)
 	}
 }
@@ -317,7 +317,7 @@ func TestE2EJoinTime(t *testing.T) {
 	var joins, closes []time.Duration
 	for i := range 10 {
 		start := time.Now()
-		l, err := peer.Connect(ctx, srv.URL, srv.Token(t, fmt.Sprintf("joiner-%d", i), room))
+		l, err := rtc.Connect(ctx, srv.URL, srv.Token(t, fmt.Sprintf("joiner-%d", i), room))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package peer_test
+package rtc_test
 
 import (
 	"testing"

@@ -1,4 +1,4 @@
-package peer_test
+package rtc_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/internal/leakcheck"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 // Links that were closed leave no goroutines behind (pion's included),
@@ -18,7 +18,7 @@ func TestE2EClosedLinksLeaveNoGoroutines(t *testing.T) {
 	room := lkserver.RoomName(t)
 	baseline := leakcheck.Baseline()
 	for i := range 5 {
-		l, err := peer.Connect(context.Background(), srv.URL, srv.Token(t, fmt.Sprintf("leak-%d", i), room))
+		l, err := rtc.Connect(context.Background(), srv.URL, srv.Token(t, fmt.Sprintf("leak-%d", i), room))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,4 +1,4 @@
-package peer_test
+package rtc_test
 
 import (
 	"testing"
@@ -6,7 +6,7 @@ import (
 	"github.com/livekit/protocol/logger"
 	"github.com/livekit/protocol/logger/pionlogger"
 
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 // formatted records whether a log line was formatted (fmt calls String).
@@ -23,7 +23,7 @@ func TestQuietSDKLoggerLetsPionSkipFormatting(t *testing.T) {
 		l      logger.Logger
 		format bool
 	}{
-		{"QuietSDKLogger", peer.QuietSDKLogger(), false},
+		{"QuietSDKLogger", rtc.QuietSDKLogger(), false},
 		{"logger.GetDiscardLogger", logger.GetDiscardLogger(), true},
 	}
 	for _, c := range cases {

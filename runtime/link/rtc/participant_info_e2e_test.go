@@ -1,4 +1,4 @@
-package peer_test
+package rtc_test
 
 import (
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/runtime/link"
-	"github.com/lkrpc/lkrpc/runtime/link/peer"
+	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 )
 
 // eventSink is a link.Receiver that hands participant events to the test.
@@ -42,7 +42,7 @@ func TestE2EParticipantKindAndAttributes(t *testing.T) {
 		at.SetKind(livekit.ParticipantInfo_AGENT).SetAttributes(map[string]string{"role": "dispatcher"})
 		g.SetCanUpdateOwnMetadata(true) // lets the join's own attributes through
 	})
-	srv.ConnectLinkWithToken(t, "agent", token, peer.WithAttributes(map[string]string{"lang": "en"}))
+	srv.ConnectLinkWithToken(t, "agent", token, rtc.WithAttributes(map[string]string{"lang": "en"}))
 
 	want := map[string]string{"role": "dispatcher", "lang": "en"}
 	p := waitEvent(t, sink, "agent", func(p link.Participant) bool { return maps.Equal(p.Attributes, want) })
