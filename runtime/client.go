@@ -56,7 +56,7 @@ func (c *Client) invoke(ctx context.Context, m *Method, req, resp proto.Message,
 		Destination: c.destination,
 		Codec:       firstCodec(cfg.codec, m.Codec),
 		Timeout:     firstDuration(cfg.timeout, m.Timeout),
-		Form:       cfg.form,
+		Form:        cfg.form,
 		Request:     req,
 		Response:    resp,
 	}

@@ -18,9 +18,9 @@ type ClientCall struct {
 	Destination string
 	Request     proto.Message
 	Response    proto.Message
-	Codec       CodecName       // never CodecDefault once resolved
-	Timeout     time.Duration   // 0: the ctx deadline or the transport's default
-	Form       transport.Form // FormNone unless forced
+	Codec       CodecName      // never CodecDefault once resolved
+	Timeout     time.Duration  // 0: the ctx deadline or the transport's default
+	Form        transport.Form // FormNone unless forced
 }
 
 // Invoker sends a call and decodes its reply into call.Response.

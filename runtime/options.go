@@ -12,7 +12,7 @@ import (
 type callConfig struct {
 	timeout      time.Duration
 	codec        CodecName
-	form        transport.Form
+	form         transport.Form
 	report       *CallReport
 	interceptors []ClientInterceptor
 }

@@ -39,7 +39,7 @@ type Call struct {
 	// compressed only where the peer accepts it; FormInline means the same).
 	// FormNone, the zero value, lets the engine choose. Tests and benchmarks
 	// use it; applications leave it unset.
-	Force       Form
+	Force Form
 }
 
 // Reply is the outcome of a call: the response (on success) and how the
