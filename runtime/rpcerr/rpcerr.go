@@ -6,6 +6,7 @@
 package rpcerr
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"unicode/utf8"
@@ -116,4 +117,52 @@ func TruncateUTF8(s string, n int) string {
 		n--
 	}
 	return s[:n]
+}
+
+// builtinMessages are the messages every LiveKit SDK uses for the built-in
+// codes; this table is the only place lkrpc spells them.
+var builtinMessages = map[int]string{
+	UnsupportedMethod:       "Method not supported at destination",
+	RecipientNotFound:       "Recipient not found",
+	RequestPayloadTooLarge:  "Request payload too large",
+	UnsupportedServer:       "RPC not supported by server",
+	UnsupportedVersion:      "Unsupported RPC version",
+	ApplicationError:        "Application error in method handler",
+	ConnectionTimeout:       "Connection timeout",
+	ResponseTimeout:         "Response timeout",
+	RecipientDisconnected:   "Recipient disconnected",
+	ResponsePayloadTooLarge: "Response payload too large",
+	SendFailed:              "Failed to send",
+}
+
+// Message returns the SDKs' standard message for a built-in code, or "" for
+// any other code.
+func Message(code int) string { return builtinMessages[code] }
+
+// Builtin returns a built-in error with the SDKs' standard message.
+func Builtin(code int) *Error { return &Error{Code: code, Message: builtinMessages[code]} }
+
+// BuiltinData returns a built-in error with the standard message and data
+// explaining the cause, as livekit-client does.
+func BuiltinData(code int, data string) *Error {
+	return &Error{Code: code, Message: builtinMessages[code], Data: data}
+}
+
+// FromContext is how a call ends when its ctx does, in every layer: a
+// passed deadline is the response timeout (1502, "Response timeout"); a
+// cancellation is not an RPC error but a Go error wrapping context.Canceled
+// (and the cancel cause, when one was given). It returns nil while ctx is
+// live.
+func FromContext(ctx context.Context) error {
+	err := ctx.Err()
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, context.DeadlineExceeded):
+		return Builtin(ResponseTimeout)
+	}
+	if cause := context.Cause(ctx); cause != nil && cause != err {
+		return fmt.Errorf("lkrpc: call canceled: %w (cause: %w)", err, cause)
+	}
+	return fmt.Errorf("lkrpc: call canceled: %w", err)
 }
