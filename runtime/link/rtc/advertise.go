@@ -64,7 +64,7 @@ func rewriteJoinRequestQuery(query string, edit func(*livekit.JoinRequest)) (str
 	const key = "join_request="
 	start := strings.Index(query, key)
 	if start < 0 {
-		return "", fmt.Errorf("peer: signalling query has no join_request parameter")
+		return "", fmt.Errorf("rtc: signalling query has no join_request parameter")
 	}
 	start += len(key)
 	end := strings.IndexByte(query[start:], '&')
@@ -75,7 +75,7 @@ func rewriteJoinRequestQuery(query string, edit func(*livekit.JoinRequest)) (str
 	}
 	value, err := url.QueryUnescape(query[start:end])
 	if err != nil {
-		return "", fmt.Errorf("peer: join_request parameter: %w", err)
+		return "", fmt.Errorf("rtc: join_request parameter: %w", err)
 	}
 	rewritten, err := rewriteWrappedJoinRequest(value, edit)
 	if err != nil {
@@ -87,35 +87,35 @@ func rewriteJoinRequestQuery(query string, edit func(*livekit.JoinRequest)) (str
 func rewriteWrappedJoinRequest(encoded string, edit func(*livekit.JoinRequest)) (string, error) {
 	raw, err := base64.URLEncoding.DecodeString(encoded)
 	if err != nil {
-		return "", fmt.Errorf("peer: join_request is not base64url: %w", err)
+		return "", fmt.Errorf("rtc: join_request is not base64url: %w", err)
 	}
 	var wrapped livekit.WrappedJoinRequest
 	if err := proto.Unmarshal(raw, &wrapped); err != nil {
-		return "", fmt.Errorf("peer: decode WrappedJoinRequest: %w", err)
+		return "", fmt.Errorf("rtc: decode WrappedJoinRequest: %w", err)
 	}
 	inner := wrapped.GetJoinRequest()
 	gzipped := wrapped.GetCompression() == livekit.WrappedJoinRequest_GZIP
 	if gzipped {
 		if inner, err = gunzip(inner); err != nil {
-			return "", fmt.Errorf("peer: decompress JoinRequest: %w", err)
+			return "", fmt.Errorf("rtc: decompress JoinRequest: %w", err)
 		}
 	}
 	var req livekit.JoinRequest
 	if err := proto.Unmarshal(inner, &req); err != nil {
-		return "", fmt.Errorf("peer: decode JoinRequest: %w", err)
+		return "", fmt.Errorf("rtc: decode JoinRequest: %w", err)
 	}
 	edit(&req)
 	if inner, err = proto.Marshal(&req); err != nil {
-		return "", fmt.Errorf("peer: encode JoinRequest: %w", err)
+		return "", fmt.Errorf("rtc: encode JoinRequest: %w", err)
 	}
 	if gzipped {
 		if inner, err = gzipBytes(inner); err != nil {
-			return "", fmt.Errorf("peer: compress JoinRequest: %w", err)
+			return "", fmt.Errorf("rtc: compress JoinRequest: %w", err)
 		}
 	}
 	wrapped.JoinRequest = inner
 	if raw, err = proto.Marshal(&wrapped); err != nil {
-		return "", fmt.Errorf("peer: encode WrappedJoinRequest: %w", err)
+		return "", fmt.Errorf("rtc: encode WrappedJoinRequest: %w", err)
 	}
 	return base64.URLEncoding.EncodeToString(raw), nil
 }

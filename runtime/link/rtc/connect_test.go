@@ -30,7 +30,7 @@ func TestConnectRejectsBadOptions(t *testing.T) {
 		"zero connect wait": rtc.WithConnectTimeout(0),
 		"nil logger":        rtc.WithLogger(nil),
 	} {
-		if l, err := rtc.Connect(ctx, "ws://127.0.0.1:1", "token", opt); err == nil || !strings.HasPrefix(err.Error(), "peer: ") {
+		if l, err := rtc.Connect(ctx, "ws://127.0.0.1:1", "token", opt); err == nil || !strings.HasPrefix(err.Error(), "rtc: ") {
 			if l != nil {
 				_ = l.Close()
 			}

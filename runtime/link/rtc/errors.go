@@ -16,17 +16,17 @@ import (
 // afterwards). Test with errors.Is.
 var (
 	// ErrClosed: Close was called.
-	ErrClosed = errors.New("peer: link closed")
+	ErrClosed = errors.New("rtc: link closed")
 	// ErrSignalLost: the signal WebSocket closed without a leave and could
 	// not be resumed.
-	ErrSignalLost = errors.New("peer: signal connection lost")
+	ErrSignalLost = errors.New("rtc: signal connection lost")
 	// ErrTransportFailed: ICE or the peer connection failed, or the
 	// reliable data channel closed (an ICE restart is not implemented:
 	// connect again).
-	ErrTransportFailed = errors.New("peer: peer connection failed")
+	ErrTransportFailed = errors.New("rtc: peer connection failed")
 	// ErrRemovedByServer: the server ended the session (a Leave we did not
 	// ask for, or the room moved).
-	ErrRemovedByServer = errors.New("peer: the server ended the session")
+	ErrRemovedByServer = errors.New("rtc: the server ended the session")
 )
 
 // JoinError is a join the server refused, with the reason it gave on its
@@ -38,7 +38,7 @@ type JoinError struct {
 }
 
 func (e *JoinError) Error() string {
-	return fmt.Sprintf("peer: join refused by the server (HTTP %d): %s", e.StatusCode, e.Reason)
+	return fmt.Sprintf("rtc: join refused by the server (HTTP %d): %s", e.StatusCode, e.Reason)
 }
 
 // explainJoinFailure asks the server's validate endpoint why a join failed
@@ -46,20 +46,20 @@ func (e *JoinError) Error() string {
 // dial said.
 func explainJoinFailure(ctx context.Context, sig signalling.Signalling, url, token string, params *signalling.ConnectParams, joinErr error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("peer: join: %w", ctx.Err())
+		return fmt.Errorf("rtc: join: %w", ctx.Err())
 	}
 	req, err := sig.HTTPRequestForValidate(ctx, lksdk.Version, lksdk.PROTOCOL, url, token, params, "")
 	if err != nil {
-		return fmt.Errorf("peer: join %s: %w", url, joinErr)
+		return fmt.Errorf("rtc: join %s: %w", url, joinErr)
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return fmt.Errorf("peer: cannot reach the server at %s: %w", url, err)
+		return fmt.Errorf("rtc: cannot reach the server at %s: %w", url, err)
 	}
 	defer resp.Body.Close()
 	if resp.StatusCode == http.StatusOK {
 		// The server would accept us: the failure was in the connection.
-		return fmt.Errorf("peer: signal connection to %s failed: %w", url, joinErr)
+		return fmt.Errorf("rtc: signal connection to %s failed: %w", url, joinErr)
 	}
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, 4<<10))
 	// The server quotes the token it refused; keep credentials out of errors.

@@ -97,7 +97,7 @@ func (in *inbox) attach(r link.Receiver, present []link.Participant) (closeErr e
 	in.mu.Lock()
 	defer in.mu.Unlock()
 	if in.receiver != nil {
-		panic("peer: Link.Attach called twice")
+		panic("rtc: Link.Attach called twice")
 	}
 	in.receiver = r
 	if in.gaveUp {

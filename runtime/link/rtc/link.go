@@ -72,7 +72,7 @@ func Connect(ctx context.Context, url, token string, opts ...Option) (*Link, err
 		return nil, err
 	}
 	if url == "" || token == "" {
-		return nil, errors.New("peer: Connect needs a server URL and a token")
+		return nil, errors.New("rtc: Connect needs a server URL and a token")
 	}
 	ctx, cancel := context.WithTimeout(ctx, cfg.connectTimeout)
 	defer cancel()
@@ -125,7 +125,7 @@ func Connect(ctx context.Context, url, token string, opts ...Option) (*Link, err
 	}
 	if !l.hasJoined() {
 		// The first message was not a JoinResponse, or handling it failed.
-		return nil, l.abort(l.endReason(errors.New("peer: the server did not answer the join with a JoinResponse")))
+		return nil, l.abort(l.endReason(errors.New("rtc: the server did not answer the join with a JoinResponse")))
 	}
 
 	select {
@@ -134,7 +134,7 @@ func Connect(ctx context.Context, url, token string, opts ...Option) (*Link, err
 	case <-l.ended:
 		return nil, l.abort(l.endErr)
 	case <-ctx.Done():
-		return nil, l.abort(fmt.Errorf("peer: waiting for the data channel to open: %w", ctx.Err()))
+		return nil, l.abort(fmt.Errorf("rtc: waiting for the data channel to open: %w", ctx.Err()))
 	}
 }
 
@@ -149,7 +149,7 @@ func (l *Link) join(ctx context.Context, params signalling.ConnectParams) error 
 	case err == nil:
 		return nil
 	case ctx.Err() != nil:
-		return fmt.Errorf("peer: no JoinResponse from %s: %w", l.url, ctx.Err())
+		return fmt.Errorf("rtc: no JoinResponse from %s: %w", l.url, ctx.Err())
 	default:
 		return explainJoinFailure(ctx, l.sig, l.url, token, &params, err)
 	}

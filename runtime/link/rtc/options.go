@@ -2,9 +2,11 @@ package rtc
 
 import (
 	"fmt"
+	"log/slog"
 	"slices"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/logger"
 	lksdk "github.com/livekit/server-sdk-go/v2"
@@ -65,7 +67,7 @@ func defaultConfig() config {
 		leaveTimeout:   DefaultLeaveTimeout,
 		connectTimeout: DefaultConnectTimeout,
 		resumeTimeout:  DefaultResumeTimeout,
-		log:            logger.GetDiscardLogger(),
+		log:            sdkLogger(slog.Default()),
 	}
 }
 
@@ -76,7 +78,7 @@ func defaultConfig() config {
 func WithClientProtocol(p int32) Option {
 	return func(c *config) {
 		if p < link.ProtocolV1 || p > link.ProtocolStreamsV2 {
-			c.errs = append(c.errs, fmt.Errorf("peer: client protocol %d not supported (want 0, 1 or 2)", p))
+			c.errs = append(c.errs, fmt.Errorf("rtc: client protocol %d not supported (want 0, 1 or 2)", p))
 			return
 		}
 		c.clientProtocol = p
@@ -96,7 +98,7 @@ func WithCapabilities(caps ...livekit.ClientInfo_Capability) Option {
 func WithSendBuffer(high, low int) Option {
 	return func(c *config) {
 		if high < MinHighWater || low < 0 || low >= high {
-			c.errs = append(c.errs, fmt.Errorf("peer: send buffer marks high=%d low=%d: want high >= %d and 0 <= low < high", high, low, MinHighWater))
+			c.errs = append(c.errs, fmt.Errorf("rtc: send buffer marks high=%d low=%d: want high >= %d and 0 <= low < high", high, low, MinHighWater))
 			return
 		}
 		c.highWater, c.lowWater = uint64(high), uint64(low)
@@ -109,7 +111,7 @@ func WithSendBuffer(high, low int) Option {
 func WithMaxQueuedBytes(n int) Option {
 	return func(c *config) {
 		if n <= 0 {
-			c.errs = append(c.errs, fmt.Errorf("peer: max queued bytes %d: want > 0", n))
+			c.errs = append(c.errs, fmt.Errorf("rtc: max queued bytes %d: want > 0", n))
 			return
 		}
 		c.maxQueued = n
@@ -120,7 +122,7 @@ func WithMaxQueuedBytes(n int) Option {
 func WithLeaveTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
-			c.errs = append(c.errs, fmt.Errorf("peer: leave timeout %v: want > 0", d))
+			c.errs = append(c.errs, fmt.Errorf("rtc: leave timeout %v: want > 0", d))
 			return
 		}
 		c.leaveTimeout = d
@@ -132,7 +134,7 @@ func WithLeaveTimeout(d time.Duration) Option {
 func WithConnectTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d <= 0 {
-			c.errs = append(c.errs, fmt.Errorf("peer: connect timeout %v: want > 0", d))
+			c.errs = append(c.errs, fmt.Errorf("rtc: connect timeout %v: want > 0", d))
 			return
 		}
 		c.connectTimeout = d
@@ -145,24 +147,29 @@ func WithConnectTimeout(d time.Duration) Option {
 func WithResumeTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d < 0 {
-			c.errs = append(c.errs, fmt.Errorf("peer: resume timeout %v: want >= 0", d))
+			c.errs = append(c.errs, fmt.Errorf("rtc: resume timeout %v: want >= 0", d))
 			return
 		}
 		c.resumeTimeout = d
 	}
 }
 
-// WithLogger sets the logger for the link and the SDK pieces under it
-// (default: discard). pion's own logging goes to server-sdk-go's package
-// logger (lksdk.SetLogger).
-func WithLogger(l logger.Logger) Option {
+// WithLogger sets where the link and the SDK pieces under it log (default
+// slog.Default()): state changes at info, dropped packets at debug. pion's
+// own logging goes to server-sdk-go's process-wide logger (SetSDKLogger).
+func WithLogger(l *slog.Logger) Option {
 	return func(c *config) {
 		if l == nil {
-			c.errs = append(c.errs, fmt.Errorf("peer: nil logger"))
+			c.errs = append(c.errs, fmt.Errorf("rtc: WithLogger: nil logger"))
 			return
 		}
-		c.log = l
+		c.log = sdkLogger(l)
 	}
+}
+
+// sdkLogger adapts l to the logger interface server-sdk-go's pieces take.
+func sdkLogger(l *slog.Logger) logger.Logger {
+	return logger.LogRLogger(logr.FromSlogHandler(l.Handler()))
 }
 
 // WithAttributes sets participant attributes sent with the join (the token

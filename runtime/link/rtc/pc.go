@@ -52,7 +52,7 @@ type signallingMessageMaker interface {
 func newPeerConn(log logger.Logger, sig signallingMessageMaker, cb peerCallbacks) (*peerConn, error) {
 	t, err := lksdk.NewPCTransport(lksdk.PCTransportParams{IsSender: true})
 	if err != nil {
-		return nil, fmt.Errorf("peer: create peer connection: %w", err)
+		return nil, fmt.Errorf("rtc: create peer connection: %w", err)
 	}
 	// Without a logger PCTransport dereferences nil on its first log line.
 	t.SetLogger(log.WithValues("transport", livekit.SignalTarget_PUBLISHER))
@@ -62,12 +62,12 @@ func newPeerConn(log logger.Logger, sig signallingMessageMaker, cb peerCallbacks
 	ordered := true
 	if p.reliable, err = pc.CreateDataChannel(reliableLabel, &webrtc.DataChannelInit{Ordered: &ordered}); err != nil {
 		_ = t.Close()
-		return nil, fmt.Errorf("peer: create %s data channel: %w", reliableLabel, err)
+		return nil, fmt.Errorf("rtc: create %s data channel: %w", reliableLabel, err)
 	}
 	unordered, noRetransmits := false, uint16(0)
 	if p.lossy, err = pc.CreateDataChannel(lossyLabel, &webrtc.DataChannelInit{Ordered: &unordered, MaxRetransmits: &noRetransmits}); err != nil {
 		_ = t.Close()
-		return nil, fmt.Errorf("peer: create %s data channel: %w", lossyLabel, err)
+		return nil, fmt.Errorf("rtc: create %s data channel: %w", lossyLabel, err)
 	}
 
 	p.reliable.OnOpen(cb.onOpen)
@@ -125,7 +125,7 @@ func newPeerConn(log logger.Logger, sig signallingMessageMaker, cb peerCallbacks
 
 	if p.offer, err = t.GetLocalOffer(); err != nil {
 		_ = t.Close()
-		return nil, fmt.Errorf("peer: create offer: %w", err)
+		return nil, fmt.Errorf("rtc: create offer: %w", err)
 	}
 	return p, nil
 }
@@ -137,7 +137,7 @@ func (p *peerConn) configure(res *livekit.JoinResponse) error {
 		cfg.ICETransportPolicy = webrtc.ICETransportPolicyRelay
 	}
 	if err := p.transport.SetConfiguration(cfg); err != nil {
-		return fmt.Errorf("peer: configure peer connection: %w", err)
+		return fmt.Errorf("rtc: configure peer connection: %w", err)
 	}
 	return nil
 }
@@ -146,7 +146,7 @@ func (p *peerConn) configure(res *livekit.JoinResponse) error {
 // trickle to the server.
 func (p *peerConn) startICE() error {
 	if err := p.transport.PeerConnection().SetLocalDescription(p.offer); err != nil {
-		return fmt.Errorf("peer: set local offer: %w", err)
+		return fmt.Errorf("rtc: set local offer: %w", err)
 	}
 	return nil
 }

@@ -20,7 +20,7 @@ func decodePacket(data []byte, isString bool) (*livekit.DataPacket, error) {
 		err = proto.Unmarshal(data, pkt)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("peer: decode data packet: %w", err)
+		return nil, fmt.Errorf("rtc: decode data packet: %w", err)
 	}
 	return pkt, nil
 }

@@ -91,7 +91,7 @@ func (l *Link) resumeOnce(timeout time.Duration) error {
 		// Closed while we reconnected: the teardown may have closed the
 		// previous connection only; close this one too.
 		l.transport.Close()
-		return errors.New("peer: link ended while resuming")
+		return errors.New("rtc: link ended while resuming")
 	}
 	l.transport.Start()
 	return nil

@@ -3,13 +3,14 @@ package rtc_test
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/go-logr/logr"
 	"github.com/go-logr/logr/funcr"
 	"github.com/livekit/protocol/livekit"
-	"github.com/livekit/protocol/logger"
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/runtime/link"
@@ -24,11 +25,11 @@ func TestE2EResumesAfterSignalDrop(t *testing.T) {
 	t.Parallel()
 	room := lkserver.RoomName(t)
 	resumed := make(chan string, 1)
-	logs := logger.LogRLogger(funcr.New(func(_, args string) {
+	logs := slog.New(logr.ToSlogHandler(funcr.New(func(_, args string) {
 		if strings.Contains(args, "signal connection resumed") {
 			resumed <- args
 		}
-	}, funcr.Options{Verbosity: 0}))
+	}, funcr.Options{Verbosity: 0})))
 	a := srv.ConnectLink(t, room, "resumer", rtc.WithLogger(logs))
 	arec := newRecorder()
 	a.Attach(arec)

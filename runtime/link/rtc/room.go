@@ -59,7 +59,7 @@ func (l *Link) WaitParticipant(ctx context.Context, identity string) (link.Parti
 		case <-l.ended:
 			return link.Participant{}, l.endErr
 		case <-ctx.Done():
-			return link.Participant{}, fmt.Errorf("peer: waiting for participant %q: %w", identity, ctx.Err())
+			return link.Participant{}, fmt.Errorf("rtc: waiting for participant %q: %w", identity, ctx.Err())
 		}
 	}
 }
@@ -85,7 +85,7 @@ func (l *Link) Attach(r link.Receiver) {
 // not modified (its sequence number is added to the encoded copy).
 func (l *Link) Send(ctx context.Context, pkt *livekit.DataPacket) error {
 	if pkt == nil {
-		return errors.New("peer: Send of a nil packet")
+		return errors.New("rtc: Send of a nil packet")
 	}
 	return l.out.send(ctx, pkt)
 }

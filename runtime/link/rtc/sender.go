@@ -83,7 +83,7 @@ func (s *sender) send(ctx context.Context, pkt *livekit.DataPacket) error {
 	}
 	data, err := proto.Marshal(pkt)
 	if err != nil {
-		return fmt.Errorf("peer: encode data packet: %w", err)
+		return fmt.Errorf("rtc: encode data packet: %w", err)
 	}
 	if !link.IsControl(pkt) {
 		if err := s.waitForRoom(ctx); err != nil {
@@ -108,7 +108,7 @@ func (s *sender) send(ctx context.Context, pkt *livekit.DataPacket) error {
 			// not a failure of this send.
 			return s.closedErr()
 		}
-		return fmt.Errorf("peer: send on data channel: %w", err)
+		return fmt.Errorf("rtc: send on data channel: %w", err)
 	}
 	return nil
 }
