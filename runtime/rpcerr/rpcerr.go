@@ -53,7 +53,14 @@ type Error struct {
 	Code    int
 	Message string
 	Data    string
+	// Cause is why the error was raised, for the local log only: it never
+	// travels. The typed runtime sets it when it hides a handler's Go error
+	// behind a generic message; the transport that sends the error logs it.
+	Cause error
 }
+
+// Unwrap returns Cause.
+func (e *Error) Unwrap() error { return e.Cause }
 
 // New returns an error with the given code and message.
 func New(code int, message string) *Error {
@@ -87,6 +94,7 @@ func (e *Error) Truncated() *Error {
 		Code:    e.Code,
 		Message: TruncateUTF8(e.Message, MaxMessageBytes),
 		Data:    TruncateUTF8(e.Data, MaxDataBytes),
+		Cause:   e.Cause,
 	}
 }
 
