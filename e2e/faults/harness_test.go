@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/internal/leakcheck"
 	"github.com/lkrpc/lkrpc/runtime/engine"
@@ -48,7 +50,7 @@ type env struct {
 
 func newEnv(t *testing.T) *env {
 	srv := lkserver.Require(t)
-	baseline := leakcheck.Baseline()
+	before := goleak.IgnoreCurrent()
 	v := &env{t: t, srv: srv, room: lkserver.RoomName(t)}
 	// Registered first, so it runs last.
 	t.Cleanup(func() {
@@ -57,8 +59,8 @@ func newEnv(t *testing.T) *env {
 				t.Errorf("call to %s returned %d times, want exactly once", r.call.Destination, n)
 			}
 		}
-		took := leakcheck.Check(t, baseline, leakWait)
-		t.Logf("goroutines back to the baseline %v after the cleanup", took.Round(time.Millisecond))
+		took := leakcheck.Verify(t, leakWait, before)
+		t.Logf("goroutines started by the test ended %v after the cleanup", took.Round(time.Millisecond))
 	})
 	return v
 }

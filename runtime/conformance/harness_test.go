@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/livekit/protocol/livekit"
+	"go.uber.org/goleak"
 
 	"github.com/lkrpc/lkrpc/internal/leakcheck"
 	"github.com/lkrpc/lkrpc/runtime/engine"
@@ -28,11 +29,13 @@ type bed struct {
 
 func newBed(t *testing.T, opts ...memroom.Option) *bed {
 	t.Helper()
+	before := goleak.IgnoreCurrent()
 	b := &bed{t: t, room: memroom.New(opts...), log: newPacketLog()}
 	t.Cleanup(func() {
 		b.room.Close()
-		// No goroutine of the engine, the room or these tests outlives it.
-		leakcheck.NoneRunning(t, time.Second, "lkrpc/runtime/engine", "lkrpc/runtime/link/memroom", "runtime/conformance_test.")
+		// No goroutine started since (the engines', the room's, these
+		// tests') outlives it.
+		leakcheck.Verify(t, time.Second, before)
 	})
 	b.room.Observe(b.log.add)
 	return b

@@ -23,7 +23,7 @@ const (
 	vectorTimestamp = 1760000000000
 )
 
-// Wire vectors from /work/shared/vectors/rpc_packets.json (encoded by @livekit/protocol).
+// Wire vectors from internal/wirevectors/rpc_packets.json (encoded by @livekit/protocol).
 const (
 	vectorV1Request     = "2a03626f6252350a2431313131313131312d323232322d343333332d383434342d35353535353535353535353512046563686f1a0268692098752801800104"
 	vectorAck           = "2a05616c6963655a260a2431313131313131312d323232322d343333332d383434342d353535353535353535353535800101"

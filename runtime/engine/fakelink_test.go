@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/livekit/protocol/livekit"
+	"go.uber.org/goleak"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lkrpc/lkrpc/internal/leakcheck"
@@ -244,6 +245,6 @@ func newEngine(t testing.TB, l *fakeLink, opts ...engine.Option) *engine.Engine 
 // still running after its cleanups. Call it first so its cleanup runs last.
 func checkGoroutines(t *testing.T) {
 	t.Helper()
-	baseline := leakcheck.Baseline()
-	t.Cleanup(func() { leakcheck.Check(t, baseline, 5*time.Second) })
+	before := goleak.IgnoreCurrent()
+	t.Cleanup(func() { leakcheck.Verify(t, 5*time.Second, before) })
 }

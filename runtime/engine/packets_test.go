@@ -174,7 +174,7 @@ func fixedIDs(ids ...string) func() string {
 	}
 }
 
-// vectorPacket decodes a hex wire vector of /work/shared/vectors/rpc_packets.json.
+// vectorPacket decodes a hex wire vector of internal/wirevectors/rpc_packets.json.
 func vectorPacket(t *testing.T, hexText string) *livekit.DataPacket {
 	t.Helper()
 	b, err := hex.DecodeString(hexText)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/livekit/protocol/livekit"
+	"go.uber.org/goleak"
 
 	"github.com/lkrpc/lkrpc/internal/leakcheck"
 	"github.com/lkrpc/lkrpc/runtime/engine"
@@ -36,8 +37,8 @@ const (
 )
 
 // env is one test's room, engines and calls. Its cleanup closes everything,
-// checks that every call it started returned exactly once, and that the
-// goroutine count is back to where it was before the test.
+// checks that every call it started returned exactly once, and that no
+// goroutine started during the test is still running (goleak).
 type env struct {
 	t    *testing.T
 	room *memroom.Room
@@ -46,7 +47,7 @@ type env struct {
 
 func newEnv(t *testing.T, opts ...memroom.Option) *env {
 	t.Helper()
-	baseline := leakcheck.Baseline()
+	before := goleak.IgnoreCurrent()
 	v := &env{t: t, room: memroom.New(opts...)}
 	// Registered first, so it runs last: after every engine and the room
 	// have been closed by the cleanups registered later.
@@ -57,7 +58,7 @@ func newEnv(t *testing.T, opts ...memroom.Option) *env {
 				t.Errorf("call %s ended %d times, want exactly once", r.call.Method, n)
 			}
 		}
-		leakcheck.Check(t, baseline, leakWait)
+		leakcheck.Verify(t, leakWait, before)
 	})
 	return v
 }

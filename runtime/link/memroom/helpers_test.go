@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/livekit/protocol/livekit"
+	"go.uber.org/goleak"
 
 	"github.com/lkrpc/lkrpc/internal/leakcheck"
 	"github.com/lkrpc/lkrpc/runtime/link"
@@ -79,10 +80,11 @@ func (r *recorder) disconnected(t *testing.T) error {
 // goroutines, when the test ends.
 func newTestRoom(t *testing.T, opts ...Option) *Room {
 	t.Helper()
+	before := goleak.IgnoreCurrent()
 	r := New(opts...)
 	t.Cleanup(func() {
 		r.Close()
-		leakcheck.NoneRunning(t, 500*time.Millisecond, "runtime/link/memroom.")
+		leakcheck.Verify(t, 500*time.Millisecond, before)
 	})
 	return r
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"go.uber.org/goleak"
+
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/internal/leakcheck"
 	"github.com/lkrpc/lkrpc/runtime/link/rtc"
@@ -14,9 +16,9 @@ import (
 // Links that were closed leave no goroutines behind (pion's included),
 // once their Done channels are closed and pion's own timers have run out.
 func TestE2EClosedLinksLeaveNoGoroutines(t *testing.T) {
-	srv := lkserver.Require(t) // not parallel: it counts the process's goroutines
+	srv := lkserver.Require(t) // not parallel: goroutines of tests beside it would count as its own
 	room := lkserver.RoomName(t)
-	baseline := leakcheck.Baseline()
+	before := goleak.IgnoreCurrent()
 	for i := range 5 {
 		l, err := rtc.Connect(context.Background(), srv.URL, srv.Token(t, fmt.Sprintf("leak-%d", i), room))
 		if err != nil {
@@ -29,5 +31,5 @@ func TestE2EClosedLinksLeaveNoGoroutines(t *testing.T) {
 		<-l.Done()
 	}
 	// pion winds down on its own timers, after Done.
-	t.Logf("goroutines ended %v after the last Close", leakcheck.Check(t, baseline, 10*time.Second).Round(time.Millisecond))
+	t.Logf("goroutines ended %v after the last Close", leakcheck.Verify(t, 10*time.Second, before).Round(time.Millisecond))
 }
