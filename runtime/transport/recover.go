@@ -9,11 +9,13 @@ import (
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 )
 
-// Run calls h with req and turns a panic into the SDKs' 1500 "Application
-// error in method handler" (its value and stack go to log at error level,
-// never to the caller), so that no handler can take the process down. Every
-// Transport serves its handlers through Run: it is the one place a
-// handler's panic is recovered.
+// Run calls h with req: the one place where a transport runs a handler.
+//
+// A panic becomes the SDKs' 1500 "Application error in method handler" and
+// is logged at error level with its value and stack, never sent, so that no
+// handler can take the process down. A failure whose text the caller will
+// not get is logged at warn level: an error that is not an *rpcerr.Error
+// (the transport answers it with 1500), and an *rpcerr.Error's Cause.
 func Run(ctx context.Context, h Handler, req *Request, log *slog.Logger) (payload string, err error) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -23,5 +25,19 @@ func Run(ctx context.Context, h Handler, req *Request, log *slog.Logger) (payloa
 			payload, err = "", rpcerr.Builtin(rpcerr.ApplicationError)
 		}
 	}()
-	return h(ctx, req)
+	payload, err = h(ctx, req)
+	if err == nil {
+		return payload, nil
+	}
+	e, ok := rpcerr.From(err)
+	switch {
+	case !ok:
+		log.Warn("lkrpc: handler failed; the caller gets code 1500 without this text",
+			"method", req.Method, "caller", req.Caller, "request_id", req.RequestID, "error", err)
+	case e.Cause != nil:
+		log.Warn("lkrpc: handler failed; the caller gets the code without this text",
+			"method", req.Method, "caller", req.Caller, "request_id", req.RequestID,
+			"code", e.Code, "error", e.Cause)
+	}
+	return "", err
 }
