@@ -28,7 +28,7 @@ func TestRoomAdapter(t *testing.T) {
 func runAdapterCases(t *testing.T, srv *lkserver.Server, pk peerKind) {
 	room := lkserver.RoomName(t)
 	stock := srv.StockRoom(t, room, goIdentity, nil) // the app's own room, media and all
-	adapter, err := roomadapter.New(stock.Room)
+	adapter, err := roomadapter.New(stock.Room, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,7 +92,7 @@ func Call[Resp any, PResp interface {
 type CallOption interface{ applyCall(*callConfig) }
 
 // HandlerOption configures the handlers of one registration:
-// WithServerInterceptors, WithAuthorizer, WithErrorText, WithLogger.
+// WithServerInterceptors, WithAuthorizer, WithErrorText.
 type HandlerOption interface{ applyHandler(*handlerConfig) }
 
 // HandlerDesc describes one method of a generated handler registration.
@@ -134,5 +134,5 @@ func Register(t Transport, descs []HandlerDesc, opts ...HandlerOption) (unregist
 // what a method nobody registered answers. method is not sent (the SDKs'
 // text has no room for it), so a caller cannot tell the two apart.
 func Unimplemented(method string) error {
-	return rpcerr.New(UnsupportedMethod, msgUnsupportedMethod)
+	return rpcerr.Builtin(UnsupportedMethod)
 }

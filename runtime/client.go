@@ -81,8 +81,8 @@ func (c *Client) send(ctx context.Context, call *ClientCall, report *CallReport)
 	if call.Method == nil || call.Method.Name == "" {
 		return errors.New("lkrpc: an interceptor removed the call's method")
 	}
-	if err := ctx.Err(); err != nil {
-		return contextError(err)
+	if err := rpcerr.FromContext(ctx); err != nil {
+		return err
 	}
 	cdc, err := call.Codec.codec()
 	if err != nil {
@@ -94,10 +94,9 @@ func (c *Client) send(ctx context.Context, call *ClientCall, report *CallReport)
 	}
 	rep.RequestBytes = len(payload)
 	if limit := call.Method.MaxRequestBytes; limit > 0 && len(payload) > limit {
-		return rpcerr.Newf(RequestPayloadTooLarge, "%s: %d bytes, limit %d for %s",
-			msgRequestTooLarge, len(payload), limit, call.Method.Name)
+		return tooLarge(RequestPayloadTooLarge, len(payload), limit, call.Method.Name)
 	}
-	timeout, err := responseTimeout(ctx, call.Timeout)
+	timeout, err := transport.ResponseTimeout(ctx, call.Timeout, 0)
 	if err != nil {
 		return err
 	}
@@ -114,8 +113,7 @@ func (c *Client) send(ctx context.Context, call *ClientCall, report *CallReport)
 	}
 	rep.ResponseBytes = len(reply.Payload)
 	if limit := call.Method.MaxResponseBytes; limit > 0 && len(reply.Payload) > limit {
-		return rpcerr.Newf(ResponsePayloadTooLarge, "%s: %d bytes, limit %d for %s",
-			msgResponseTooLarge, len(reply.Payload), limit, call.Method.Name)
+		return tooLarge(ResponsePayloadTooLarge, len(reply.Payload), limit, call.Method.Name)
 	}
 	if call.Response == nil {
 		return nil
@@ -128,48 +126,31 @@ func (c *Client) send(ctx context.Context, call *ClientCall, report *CallReport)
 	return nil
 }
 
-// responseTimeout is the timeout to send: the one chosen, cut to the time
-// left before ctx's deadline. 0 lets the transport decide.
-func responseTimeout(ctx context.Context, chosen time.Duration) (time.Duration, error) {
-	deadline, ok := ctx.Deadline()
-	if !ok {
-		return chosen, nil
-	}
-	left := time.Until(deadline)
-	if left <= 0 {
-		return 0, rpcerr.New(ResponseTimeout, msgResponseTimeout)
-	}
-	if chosen == 0 || left < chosen {
-		return left, nil
-	}
-	return chosen, nil
-}
-
 // callError normalises a transport failure to the documented mapping, so
 // that it holds whichever transport is underneath.
 func callError(ctx context.Context, err error) error {
 	if _, ok := rpcerr.From(err); ok {
 		return err
 	}
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return contextError(err)
+	if ctxErr := rpcerr.FromContext(ctx); ctxErr != nil {
+		if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+			return ctxErr
+		}
+		return fmt.Errorf("%w (%w)", ctxErr, err)
 	}
-	if ctxErr := ctx.Err(); ctxErr != nil {
-		return fmt.Errorf("%w (%w)", contextError(ctxErr), err)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded):
+		return &Error{Code: ResponseTimeout, Message: rpcerr.Message(ResponseTimeout), Cause: err}
+	case errors.Is(err, context.Canceled):
+		return fmt.Errorf("lkrpc: call canceled: %w", err)
 	}
 	return err
 }
 
-// contextError maps a context's end: a deadline is the RPC response
-// timeout (1502); a cancellation stays a Go error wrapping context.Canceled.
-func contextError(err error) error {
-	if errors.Is(err, context.DeadlineExceeded) {
-		return rpcerr.New(ResponseTimeout, msgResponseTimeout)
-	}
-	if errors.Is(err, context.Canceled) {
-		return fmt.Errorf("lkrpc: call canceled: %w", err)
-	}
-	return err
+// tooLarge is the error for a payload over a method's size limit
+// (max_request_bytes or max_response_bytes), on either side.
+func tooLarge(code, size, limit int, method string) *Error {
+	return rpcerr.Newf(code, "%s: %d bytes, limit %d for %s", rpcerr.Message(code), size, limit, method)
 }
 
 func firstCodec(names ...CodecName) CodecName {

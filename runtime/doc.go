@@ -3,9 +3,33 @@
 // codecs, the error type with typed details, interceptors, call and handler
 // options, and the caller information put in a handler's context.
 //
-// Generated code imports it as lkrpc:
+// Generated code imports it as lkrpc, and so do applications:
 //
 //	import lkrpc "github.com/lkrpc/lkrpc/runtime"
+//
+// # Connecting
+//
+// A participant joins a room with one call and leaves it by closing one
+// thing. Connect joins a real LiveKit room with a token; ConnectMemory joins
+// the in-memory room of package memroom (tests, demos, one-process
+// programs). Both return a *Conn, which owns its link to the room and the
+// protocol engine on it, and which generated code takes as its Transport:
+//
+//	conn, err := lkrpc.Connect(ctx, url, token)
+//	defer conn.Close()
+//	unregister, err := agentv1.RegisterVoiceAgentHandler(conn, myAgent{})
+//	status, err := agentv1.NewVoiceAgentClient(conn, "agent").GetStatus(ctx, &agentv1.GetStatusRequest{})
+//
+// # Join window
+//
+// LiveKit tells a room about a participant that publishes no media up to
+// about 3 s after it joined, and until then nobody knows which client
+// protocol it speaks. lkrpc needs no waiting from the application in that
+// window, in either direction: a call to a participant the room has not
+// announced yet waits for the announcement (within the call's deadlines)
+// before choosing how to send; and a request that arrives as RPC v2 proves
+// that its caller speaks it, so the reply goes back in a form it accepts
+// even when the room has not announced the caller yet.
 //
 // # Payloads
 //

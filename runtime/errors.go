@@ -55,15 +55,8 @@ const (
 	PermissionDenied = 2403
 )
 
-// Messages of the built-in codes, as every LiveKit SDK words them.
-const (
-	msgApplicationError  = "Application error in method handler"
-	msgResponseTimeout   = "Response timeout"
-	msgUnsupportedMethod = "Method not supported at destination"
-	msgRequestTooLarge   = "Request payload too large"
-	msgResponseTooLarge  = "Response payload too large"
-	msgPermissionDenied  = "Permission denied"
-)
+// msgPermissionDenied is lkrpc's message for PermissionDenied.
+const msgPermissionDenied = "Permission denied"
 
 // The JSON object NewError puts in Data around the details.
 const (

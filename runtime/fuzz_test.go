@@ -19,7 +19,7 @@ func FuzzHandlerPayload(f *testing.F) {
 		f.Add(s)
 	}
 	lb := newLoopback()
-	unregister, err := lkrpc.Register(lb, []lkrpc.HandlerDesc{echoDesc(echoMethod)}, lkrpc.WithLogger(quietLogger()))
+	unregister, err := lkrpc.Register(lb, []lkrpc.HandlerDesc{echoDesc(echoMethod)})
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -4,9 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime/debug"
 	"sync"
-	"time"
 
 	"github.com/lkrpc/lkrpc/runtime/codec"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
@@ -80,21 +78,13 @@ func (s *server) handle(ctx context.Context, r *transport.Request) (payload stri
 		Codec:      codecNameOf(s.replyCodec(r.Payload, codec.Detect(r.Payload))),
 		Transfer:   r.Transfer,
 	}
-	if r.ResponseTimeout > 0 {
-		caller.Deadline = time.Now().Add(r.ResponseTimeout)
+	if deadline, ok := ctx.Deadline(); ok {
+		caller.Deadline = deadline
 	}
-	defer func() {
-		if v := recover(); v != nil {
-			s.cfg.logger.Error("lkrpc: handler panicked; the caller gets code 1500",
-				"method", m.Name, "caller", caller.Identity, "request_id", caller.RequestID,
-				"panic", v, "stack", string(debug.Stack()))
-			payload, err = "", s.applicationError(fmt.Errorf("panic: %v", v))
-		}
-	}()
 	ctx = contextWithCaller(ctx, caller)
 
 	if limit := m.MaxRequestBytes; limit > 0 && len(r.Payload) > limit {
-		return "", rpcerr.Newf(RequestPayloadTooLarge, "%s: %d bytes, limit %d", msgRequestTooLarge, len(r.Payload), limit)
+		return "", tooLarge(RequestPayloadTooLarge, len(r.Payload), limit, m.Name)
 	}
 	if err := s.authorize(ctx, caller); err != nil {
 		return "", err
@@ -113,14 +103,14 @@ func (s *server) handle(ctx context.Context, r *transport.Request) (payload stri
 	info := &HandlerInfo{Method: m, Caller: caller}
 	resp, err := chainServer(s.cfg.interceptors, info, s.desc.Serve)(ctx, req)
 	if err != nil {
-		return "", s.handlerError(caller, err)
+		return "", s.handlerError(err)
 	}
 	payload, err = replyCodec.Marshal(resp)
 	if err != nil {
-		return "", s.handlerError(caller, fmt.Errorf("response does not encode: %w", err))
+		return "", s.handlerError(fmt.Errorf("response does not encode: %w", err))
 	}
 	if limit := m.MaxResponseBytes; limit > 0 && len(payload) > limit {
-		return "", rpcerr.Newf(ResponsePayloadTooLarge, "%s: %d bytes, limit %d", msgResponseTooLarge, len(payload), limit)
+		return "", tooLarge(ResponsePayloadTooLarge, len(payload), limit, m.Name)
 	}
 	return payload, nil
 }
@@ -147,34 +137,24 @@ func (s *server) authorize(ctx context.Context, caller Caller) error {
 		if s.cfg.errorText {
 			return rpcerr.New(PermissionDenied, err.Error())
 		}
-		s.cfg.logger.Info("lkrpc: call refused", "method", caller.Method, "caller", caller.Identity,
-			"request_id", caller.RequestID, "reason", err)
-		return rpcerr.New(PermissionDenied, msgPermissionDenied)
+		return &Error{Code: PermissionDenied, Message: msgPermissionDenied, Cause: fmt.Errorf("call refused: %w", err)}
 	}
 	return nil
 }
 
 // handlerError maps what a handler (or interceptor) returned to what the
-// caller receives; see the table in the package doc.
-func (s *server) handlerError(caller Caller, err error) error {
+// caller receives; see the table in the package doc. A Go error's text is
+// sent only under WithErrorText(true); otherwise it rides along as the
+// error's Cause, which the transport logs and never sends.
+func (s *server) handlerError(err error) error {
 	if e, ok := rpcerr.From(err); ok {
 		return e // the *Error itself, not the text of what wraps it
 	}
 	if errors.Is(err, context.DeadlineExceeded) {
-		return rpcerr.New(ResponseTimeout, msgResponseTimeout)
+		return &Error{Code: ResponseTimeout, Message: rpcerr.Message(ResponseTimeout), Cause: err}
 	}
-	if !s.cfg.errorText {
-		s.cfg.logger.Warn("lkrpc: handler failed; the caller gets the generic 1500 message",
-			"method", caller.Method, "caller", caller.Identity, "request_id", caller.RequestID, "error", err)
-	}
-	return s.applicationError(err)
-}
-
-// applicationError is code 1500 with err's text only when the policy
-// allows it.
-func (s *server) applicationError(err error) *Error {
 	if s.cfg.errorText {
 		return rpcerr.New(ApplicationError, err.Error())
 	}
-	return rpcerr.New(ApplicationError, msgApplicationError)
+	return &Error{Code: ApplicationError, Message: rpcerr.Message(ApplicationError), Cause: err}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/lkrpc/lkrpc/runtime/link/memroom"
 	"io"
 	"log/slog"
 	"sync"
@@ -54,7 +55,6 @@ func greet(_ context.Context, req *wrapperspb.StringValue) (proto.Message, error
 
 func mustRegister(t *testing.T, tr lkrpc.Transport, descs []lkrpc.HandlerDesc, opts ...lkrpc.HandlerOption) {
 	t.Helper()
-	opts = append([]lkrpc.HandlerOption{lkrpc.WithLogger(quietLogger())}, opts...)
 	unregister, err := lkrpc.Register(tr, descs, opts...)
 	if err != nil {
 		t.Fatalf("Register: %v", err)
@@ -72,6 +72,24 @@ func mustStruct(t *testing.T, v map[string]any) *structpb.Struct {
 }
 
 func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+// connPair joins a caller ("alice") and a handler ("bob") to a fresh
+// in-memory room; the handler's Conn logs to handlerLog.
+func connPair(t *testing.T, handlerLog *slog.Logger) (caller, handler *lkrpc.Conn) {
+	t.Helper()
+	room := memroom.New()
+	t.Cleanup(room.Close)
+	var err error
+	if handler, err = lkrpc.ConnectMemory(room, "bob", lkrpc.WithLogger(handlerLog)); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { handler.Close() })
+	if caller, err = lkrpc.ConnectMemory(room, "alice", lkrpc.WithLogger(quietLogger())); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { caller.Close() })
+	return caller, handler
+}
 
 // logBuffer is a logger writing into a buffer that tests can read.
 type logBuffer struct {

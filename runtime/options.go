@@ -2,7 +2,6 @@ package runtime
 
 import (
 	"context"
-	"log/slog"
 	"time"
 
 	"github.com/lkrpc/lkrpc/runtime/transport"
@@ -68,7 +67,6 @@ type handlerConfig struct {
 	interceptors []ServerInterceptor
 	authorizers  []Authorizer
 	errorText    bool
-	logger       *slog.Logger
 }
 
 type handlerOptionFunc func(*handlerConfig)
@@ -82,9 +80,6 @@ func newHandlerConfig(opts []HandlerOption) *handlerConfig {
 			o.applyHandler(c)
 		}
 	}
-	if c.logger == nil {
-		c.logger = slog.Default()
-	}
 	return c
 }
 
@@ -97,10 +92,11 @@ func WithServerInterceptors(ics ...ServerInterceptor) HandlerOption {
 // WithErrorText decides what a caller learns when a handler fails with an
 // error that is not an *Error. With false (the default) the caller gets
 // code 1500 and the SDKs' generic message "Application error in method
-// handler", and the error is logged locally: Go error texts often hold
+// handler", and the transport logs the error locally: Go error texts often hold
 // paths, queries or addresses that should not leave the process. With true
 // the message is err.Error() (truncated to 256 bytes), handy in development.
-// Panics follow the same policy. *Error values are always sent as they are.
+// Panics always answer the generic 1500, whatever this says; the transport
+// logs them with their stack. *Error values are always sent as they are.
 func WithErrorText(send bool) HandlerOption {
 	return handlerOptionFunc(func(c *handlerConfig) { c.errorText = send })
 }
@@ -120,10 +116,4 @@ func WithAuthorizer(a Authorizer) HandlerOption {
 			c.authorizers = append(c.authorizers, a)
 		}
 	})
-}
-
-// WithLogger sets where handler failures (hidden error texts, panics) are
-// logged; the default is slog.Default().
-func WithLogger(l *slog.Logger) HandlerOption {
-	return handlerOptionFunc(func(c *handlerConfig) { c.logger = l })
 }

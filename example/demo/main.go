@@ -23,18 +23,12 @@ import (
 	"github.com/lkrpc/lkrpc/example/agent"
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"github.com/lkrpc/lkrpc/runtime/engine"
-	"github.com/lkrpc/lkrpc/runtime/link/rtc"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
 func main() {
 	size := flag.String("size", "1MiB", "payload size of the large calls (e.g. 512KiB, 1MiB, 4MiB)")
-	verbose := flag.Bool("v", false, "on a real server, show pion's WebRTC logs")
 	flag.Parse()
-	if !*verbose {
-		rtc.SetSDKLogger(rtc.QuietSDKLogger())
-	}
 	n, err := parseSize(*size)
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "demo:", err)
@@ -66,10 +60,8 @@ func run(large int) error {
 	}
 	defer room.close()
 
-	// Both agents serve VoiceAgent; v1-agent advertises client protocol 0,
-	// as participants on SDKs that speak only RPC v1 do (livekit-client ≤
-	// 2.18, server-sdk-go).
-	for _, t := range []*engine.Engine{room.agent, room.v1Agent} {
+	// Both agents serve VoiceAgent.
+	for _, t := range []*lkrpc.Conn{room.agent, room.v1Agent} {
 		unregister, err := agentv1.RegisterVoiceAgentHandler(t, agent.New("alloy", "echo"))
 		if err != nil {
 			return err

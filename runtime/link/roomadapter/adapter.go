@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
@@ -28,6 +29,7 @@ const peerLinkHint = "the room adapter speaks RPC v1 only (stock server-sdk-go v
 // Adapter is a transport.Transport on an existing *lksdk.Room.
 type Adapter struct {
 	room *lksdk.Room
+	log  *slog.Logger
 
 	mu         sync.Mutex
 	registered map[string]uint64 // method → registration number
@@ -37,12 +39,16 @@ type Adapter struct {
 var _ transport.Transport = (*Adapter)(nil)
 
 // New returns an adapter on room, which the application connected and
-// keeps owning (the adapter never disconnects it).
-func New(room *lksdk.Room) (*Adapter, error) {
+// keeps owning (the adapter never disconnects it). Handler failures and
+// panics are logged to log (slog.Default() when nil).
+func New(room *lksdk.Room, log *slog.Logger) (*Adapter, error) {
 	if room == nil {
 		return nil, errors.New("roomadapter: nil *lksdk.Room")
 	}
-	return &Adapter{room: room, registered: make(map[string]uint64)}, nil
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Adapter{room: room, log: log, registered: make(map[string]uint64)}, nil
 }
 
 // Call performs one RPC through LocalParticipant.PerformRpc.
@@ -50,10 +56,13 @@ func (a *Adapter) Call(ctx context.Context, call transport.Call) (transport.Repl
 	if err := checkCall(call); err != nil {
 		return transport.Reply{}, err
 	}
-	if err := ctx.Err(); err != nil {
+	timeout, err := transport.ResponseTimeout(ctx, call.Timeout, DefaultTimeout)
+	if err != nil {
 		return transport.Reply{}, err
 	}
-	timeout := responseTimeout(ctx, call.Timeout)
+	if err := rpcerr.FromContext(ctx); err != nil {
+		return transport.Reply{}, err
+	}
 	type result struct {
 		payload string
 		err     error
@@ -74,7 +83,7 @@ func (a *Adapter) Call(ctx context.Context, call transport.Call) (transport.Repl
 	}()
 	select {
 	case <-ctx.Done():
-		return transport.Reply{}, ctx.Err()
+		return transport.Reply{}, rpcerr.FromContext(ctx)
 	case r := <-done:
 		if r.err != nil {
 			return transport.Reply{}, fromSDKError(r.err)
@@ -103,18 +112,6 @@ func checkCall(call transport.Call) error {
 			"request payload of %d bytes is over the %d-byte RPC v1 limit: %s", len(call.Payload), MaxPayloadBytes, peerLinkHint)
 	}
 	return nil
-}
-
-// responseTimeout: the call's own, else the context's deadline, else the
-// default.
-func responseTimeout(ctx context.Context, own time.Duration) time.Duration {
-	if own > 0 {
-		return own
-	}
-	if deadline, ok := ctx.Deadline(); ok {
-		return max(time.Until(deadline), time.Millisecond)
-	}
-	return DefaultTimeout
 }
 
 func packetTransfer(payload string) transport.Transfer {

@@ -17,7 +17,7 @@ import (
 func newUnconnected(t *testing.T) (*Adapter, *lksdk.Room) {
 	t.Helper()
 	room := lksdk.NewRoom(&lksdk.RoomCallback{})
-	a, err := New(room)
+	a, err := New(room, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func newUnconnected(t *testing.T) (*Adapter, *lksdk.Room) {
 }
 
 func TestNewRefusesNilRoom(t *testing.T) {
-	if _, err := New(nil); err == nil {
+	if _, err := New(nil, nil); err == nil {
 		t.Fatal("New(nil) succeeded")
 	}
 }
@@ -67,20 +67,6 @@ func TestCallWithEndedContextSendsNothing(t *testing.T) {
 	cancel()
 	if _, err := a.Call(ctx, transport.Call{Destination: "p", Method: "m"}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("Call = %v, want context.Canceled", err)
-	}
-}
-
-func TestResponseTimeoutPrecedence(t *testing.T) {
-	if got := responseTimeout(context.Background(), 0); got != DefaultTimeout {
-		t.Fatalf("no timeout anywhere: %v, want %v", got, DefaultTimeout)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3e9)
-	defer cancel()
-	if got := responseTimeout(ctx, 0); got <= 2e9 || got > 3e9 {
-		t.Fatalf("from the context: %v, want about 3 s", got)
-	}
-	if got := responseTimeout(ctx, 5e9); got != 5e9 {
-		t.Fatalf("the call's own: %v, want 5 s", got)
 	}
 }
 

@@ -3,7 +3,7 @@
 // media — use lkrpc's typed clients and handlers on that room, within what
 // the stock SDK allows. It is a transport.Transport, not a link.Link:
 //
-//	adapter, err := roomadapter.New(room)
+//	adapter, err := roomadapter.New(room, nil) // nil: log to slog.Default()
 //	client := agentv1.NewVoiceAgentClient(adapter, "agent")
 //	unregister, err := agentv1.RegisterVoiceAgentHandler(adapter, impl)
 //

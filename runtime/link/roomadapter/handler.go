@@ -56,7 +56,7 @@ func (a *Adapter) serve(method string, h transport.Handler) lksdk.RpcHandlerCtxF
 			req.CallerKind = livekit.ParticipantInfo_Kind(p.Kind()).String()
 			req.CallerAttributes = maps.Clone(p.Attributes())
 		}
-		reply, err := h(ctx, req)
+		reply, err := transport.Run(ctx, h, req, a.log)
 		if err != nil {
 			return nil, toSDKError(err)
 		}

@@ -10,12 +10,17 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 	"time"
 
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
+
+// quiet is where a Loopback logs handler panics: tests that look at logs
+// use the engine on memroom.
+var quiet = slog.New(slog.DiscardHandler)
 
 // DefaultTimeout is the handler deadline of a call that sets no timeout.
 const DefaultTimeout = 15 * time.Second
@@ -78,32 +83,32 @@ func (l *Loopback) Call(ctx context.Context, call transport.Call) (transport.Rep
 	}
 	reqTransfer := transport.Transfer{Form: kind, Packets: 1, WireBytes: len(call.Payload)}
 	if reg == nil {
-		return transport.Reply{Request: reqTransfer}, rpcerr.New(rpcerr.UnsupportedMethod, "Method not supported at destination")
+		return transport.Reply{Request: reqTransfer}, rpcerr.Builtin(rpcerr.UnsupportedMethod)
 	}
-	timeout := call.Timeout
-	if timeout == 0 {
-		timeout = DefaultTimeout
+	timeout, err := transport.ResponseTimeout(ctx, call.Timeout, DefaultTimeout)
+	if err != nil {
+		return transport.Reply{}, err
 	}
 	hctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	payload, err := reg.h(hctx, &transport.Request{
+	payload, err := transport.Run(hctx, reg.h, &transport.Request{
 		Caller:          l.caller,
 		RequestID:       id,
 		Method:          call.Method,
 		Payload:         call.Payload,
 		ResponseTimeout: timeout,
 		Transfer:        reqTransfer,
-	})
+	}, quiet)
 	if ctxErr := hctx.Err(); ctxErr != nil {
 		if errors.Is(ctx.Err(), context.Canceled) {
 			return transport.Reply{Request: reqTransfer}, fmt.Errorf("loopback: %w", context.Canceled)
 		}
-		return transport.Reply{Request: reqTransfer}, rpcerr.New(rpcerr.ResponseTimeout, "Response timeout")
+		return transport.Reply{Request: reqTransfer}, rpcerr.Builtin(rpcerr.ResponseTimeout)
 	}
 	if err != nil {
 		e, ok := rpcerr.From(err)
 		if !ok {
-			e = rpcerr.New(rpcerr.ApplicationError, "Application error in method handler")
+			e = rpcerr.Builtin(rpcerr.ApplicationError)
 		}
 		return transport.Reply{Request: reqTransfer}, e.Truncated()
 	}
