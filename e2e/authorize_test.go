@@ -12,7 +12,6 @@ import (
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
-	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 )
 
@@ -37,7 +36,7 @@ func TestAuthorizersOnRealRoom(t *testing.T) {
 	srv := lkserver.Require(t)
 	room := lkserver.RoomName(t)
 	handlerLink := srv.ConnectLink(t, room, "handler")
-	handler := engine.New(handlerLink)
+	handler := newEngine(t, handlerLink)
 	t.Cleanup(func() { _ = handler.Close() })
 	rec := callerRecorder{callers: make(chan lkrpc.Caller, 4)}
 	if _, err := agentv1.RegisterVoiceAgentHandler(handler, rec,
@@ -51,10 +50,10 @@ func TestAuthorizersOnRealRoom(t *testing.T) {
 		at.SetKind(livekit.ParticipantInfo_AGENT).SetAttributes(map[string]string{"role": "dispatcher"})
 	})
 	agentLink := srv.ConnectLinkWithToken(t, "dispatcher-agent", agentToken)
-	agent := engine.New(agentLink)
+	agent := newEngine(t, agentLink)
 	t.Cleanup(func() { _ = agent.Close() })
 	plainLink := srv.ConnectLink(t, room, "plain")
-	plain := engine.New(plainLink)
+	plain := newEngine(t, plainLink)
 	t.Cleanup(func() { _ = plain.Close() })
 	lkserver.WaitParticipant(t, handlerLink, "dispatcher-agent")
 	lkserver.WaitParticipant(t, handlerLink, "plain")

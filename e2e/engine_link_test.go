@@ -9,7 +9,6 @@ import (
 
 	"github.com/lkrpc/lkrpc/e2e/lkserver"
 	"github.com/lkrpc/lkrpc/internal/randtext"
-	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
@@ -25,7 +24,7 @@ func TestEngineToEngineThroughServer(t *testing.T) {
 	room := lkserver.RoomName(t)
 	callerLink := srv.ConnectLink(t, room, "caller")
 	handlerLink := srv.ConnectLink(t, room, "handler")
-	caller, handler := engine.New(callerLink), engine.New(handlerLink)
+	caller, handler := newEngine(t, callerLink), newEngine(t, handlerLink)
 	t.Cleanup(func() { _ = caller.Close(); _ = handler.Close() })
 
 	arrived := make(chan transport.Transfer, 64)
@@ -119,7 +118,7 @@ func TestEngineCallsEndWhenLinksGo(t *testing.T) {
 	room := lkserver.RoomName(t)
 	callerLink := srv.ConnectLink(t, room, "caller")
 	handlerLink := srv.ConnectLink(t, room, "handler")
-	caller, handler := engine.New(callerLink), engine.New(handlerLink)
+	caller, handler := newEngine(t, callerLink), newEngine(t, handlerLink)
 	t.Cleanup(func() { _ = caller.Close(); _ = handler.Close() })
 
 	entered := make(chan struct{}, 4)

@@ -98,7 +98,7 @@ func runMatrix(t *testing.T, srv *lkserver.Server, pk peerKind, table *timingTab
 	room := lkserver.RoomName(t)
 	l := srv.ConnectLink(t, room, goIdentity)
 	w := newWireLink(l)
-	eng := engine.New(w)
+	eng := newEngine(t, w)
 	t.Cleanup(func() { _ = eng.Close() })
 	if _, err := eng.Register(echoMethod, goEcho); err != nil {
 		t.Fatal(err)

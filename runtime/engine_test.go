@@ -38,7 +38,15 @@ func newRoomPair(t *testing.T, bobProtocol int32) roomPair {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := roomPair{bob: engine.New(bobLink), alice: engine.New(aliceLink)}
+	bob, err := engine.New(bobLink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := engine.New(aliceLink)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := roomPair{bob: bob, alice: alice}
 	t.Cleanup(func() {
 		p.alice.Close()
 		p.bob.Close()

@@ -22,6 +22,6 @@
 //	   advertising deflate vs peers advertising none
 //	5  in-process overhead on memroom: generated Ping vs a raw engine call
 //	6  1000 concurrent calls: lkrpc vs stock PerformRpc, calls per second
-//	7  thresholds: v1 packet vs v2 stream to a protocol-1 peer (WithPacketMax)
+//	7  thresholds: v1 packet vs v2 stream to a protocol-1 peer (WithPacketThreshold)
 //	   and compress vs not for small payloads (WithCompressMin)
 package main

@@ -68,7 +68,10 @@ func (s *scene) link(ctx context.Context, identity string, linkOpts []rtc.Option
 	if err != nil {
 		return nil, nil, err
 	}
-	eng := engine.New(l, engOpts...)
+	eng, err := engine.New(l, engOpts...)
+	if err != nil {
+		return nil, nil, err
+	}
 	s.closers = append(s.closers, func() { _ = eng.Close() })
 	return l, eng, nil
 }

@@ -26,8 +26,16 @@ func inProcess(ctx context.Context, b *bench) ([]Row, error) {
 	if err != nil {
 		return nil, err
 	}
-	caller, handler := engine.New(alice), engine.New(bob)
-	defer func() { _ = caller.Close(); _ = handler.Close() }()
+	caller, err := engine.New(alice)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = caller.Close() }()
+	handler, err := engine.New(bob)
+	if err != nil {
+		return nil, err
+	}
+	defer func() { _ = handler.Close() }()
 	if _, err := agentv1.RegisterVoiceAgentHandler(handler, agent{}); err != nil {
 		return nil, err
 	}

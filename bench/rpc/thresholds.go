@@ -26,7 +26,7 @@ var compressMinSizes = []int{64, 128, 256, 512, 1 << 10, 2 << 10, 4 << 10}
 // neverCompress is a CompressMin no payload of row 7 reaches.
 const neverCompress = 1 << 30
 
-// thresholds is row 7: the figures behind WithPacketMax and WithCompressMin.
+// thresholds is row 7: the figures behind WithPacketThreshold and WithCompressMin.
 // Every request is answered "ok", so only the request's form differs.
 func thresholds(ctx context.Context, b *bench) ([]Row, error) {
 	packetRows, err := packetMaxFigures(ctx, b)
@@ -60,7 +60,7 @@ func packetMaxFigures(ctx context.Context, b *bench) ([]Row, error) {
 		return nil, err
 	}
 	var table strings.Builder
-	table.WriteString("Row 7, WithPacketMax — request to a client-protocol-1 peer through the server, median round trip (reply \"ok\"):\n\n" +
+	table.WriteString("Row 7, WithPacketThreshold — request to a client-protocol-1 peer through the server, median round trip (reply \"ok\"):\n\n" +
 		"| size | v1 packet | v2 stream (3 packets) | stream ÷ packet |\n|---|---|---|---|\n")
 	// Per size stream ÷ packet; their geometric mean is the figure (one
 	// size's median can jump under load), the minimum is reported too.
@@ -101,10 +101,10 @@ func packetMaxFigures(ctx context.Context, b *bench) ([]Row, error) {
 	mean := geomean(gains)
 	b.note("%s\nThe default, %d (every payload a packet can carry goes as a packet), holds while a stream is not faster than a packet: "+
 		"stream ÷ packet is %.2f× as a geometric mean over the sizes, %.2f× at its lowest (%d B); medians of %d on a shared machine.",
-		table.String(), engine.DefaultPacketMax, mean, slowestGain, slowestSize, n)
+		table.String(), engine.DefaultPacketThreshold, mean, slowestGain, slowestSize, n)
 	return []Row{{
 		ID:     "7a",
-		Figure: fmt.Sprintf("`WithPacketMax` default %d: to a protocol-1 peer at 1–15 KiB a v2 stream takes %.2f× a v1 packet's round trip (geometric mean; lowest %.2f× at %d B)", engine.DefaultPacketMax, mean, slowestGain, slowestSize),
+		Figure: fmt.Sprintf("`WithPacketThreshold` default %d: to a protocol-1 peer at 1–15 KiB a v2 stream takes %.2f× a v1 packet's round trip (geometric mean; lowest %.2f× at %d B)", engine.DefaultPacketThreshold, mean, slowestGain, slowestSize),
 		Ratio:  mean, Target: "≥ 1.00× (packet no slower)", Status: verdict(mean >= 1),
 	}}, nil
 }
@@ -242,7 +242,11 @@ func memroomCallers() (map[bool]*engine.Engine, func(), error) {
 		case "plain":
 			opts = append(opts, engine.WithCompressMin(neverCompress))
 		}
-		e := engine.New(p, opts...)
+		e, err := engine.New(p, opts...)
+		if err != nil {
+			closeAll()
+			return nil, nil, err
+		}
 		engines = append(engines, e)
 		switch id {
 		case "agent":

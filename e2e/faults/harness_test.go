@@ -83,7 +83,11 @@ func (v *env) join(identity string, opts ...engine.Option) *member {
 // member puts an engine on l, which closes before the link does.
 func (v *env) member(identity string, l *rtc.Link, opts ...engine.Option) *member {
 	m := &member{identity: identity, link: l, tap: newTap(l)}
-	m.engine = engine.New(m.tap, append([]engine.Option{engine.WithDefaultTimeout(callTimeout)}, opts...)...)
+	e, err := engine.New(m.tap, append([]engine.Option{engine.WithDefaultTimeout(callTimeout)}, opts...)...)
+	if err != nil {
+		v.t.Fatal(err)
+	}
+	m.engine = e
 	v.t.Cleanup(func() { closeWithin(v.t, m.engine, promptBound) })
 	return m
 }

@@ -29,7 +29,10 @@ func pair(t *testing.T, frontendProtocol int32) agentv1.VoiceAgentClient {
 		if err != nil {
 			t.Fatalf("join %s: %v", identity, err)
 		}
-		e := engine.New(p)
+		e, err := engine.New(p)
+		if err != nil {
+			t.Fatal(err)
+		}
 		t.Cleanup(func() { e.Close() })
 		return e
 	}

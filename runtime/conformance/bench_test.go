@@ -26,7 +26,11 @@ func BenchmarkCall(b *testing.B) {
 			defer room.Close()
 			pa, _ := room.Join("alice")
 			pb, _ := room.Join("bob")
-			alice, bob := engine.New(pa), engine.New(pb)
+			alice, errA := engine.New(pa)
+			bob, errB := engine.New(pb)
+			if errA != nil || errB != nil {
+				b.Fatal(errA, errB)
+			}
 			defer alice.Close()
 			defer bob.Close()
 			if _, err := bob.Register("echo", echo); err != nil {

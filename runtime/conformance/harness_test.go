@@ -49,7 +49,10 @@ func (b *bed) engine(identity string, join []memroom.JoinOption, opts ...engine.
 	if err != nil {
 		b.t.Fatalf("join %s: %v", identity, err)
 	}
-	e := engine.New(p, opts...)
+	e, err := engine.New(p, opts...)
+	if err != nil {
+		b.t.Fatal(err)
+	}
 	b.t.Cleanup(func() { _ = e.Close() })
 	return e
 }

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"fmt"
 	"math"
 	"time"
 	"unicode/utf8"
@@ -55,7 +54,7 @@ func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, e
 		return transport.Reply{}, err
 	}
 	if ctx.Err() != nil {
-		return transport.Reply{}, contextFailure(ctx, c)
+		return transport.Reply{}, rpcerr.FromContext(ctx)
 	}
 	timeout := e.callTimeout(ctx, c.Timeout)
 	f, rerr := e.chooseForm(e.participant(c.Destination), len(c.Payload), c.Force, rpcerr.RequestPayloadTooLarge)
@@ -132,19 +131,6 @@ func timeoutMillis(d time.Duration) uint32 {
 	return uint32(min(ms, math.MaxUint32))
 }
 
-// contextFailure is how a call ends when ctx does: its deadline is a
-// response timeout (1502); a cancellation wraps context.Canceled.
-func contextFailure(ctx context.Context, c transport.Call) error {
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return rpcerr.New(rpcerr.ResponseTimeout, "Response timeout: context deadline exceeded")
-	}
-	err := fmt.Errorf("lkrpc: call %s to %s: %w", c.Method, c.Destination, ctx.Err())
-	if cause := context.Cause(ctx); cause != nil && cause != ctx.Err() {
-		err = fmt.Errorf("%w (cause: %v)", err, cause)
-	}
-	return err
-}
-
 // addPending enters a new call in the pending table and arms its ctx
 // watcher. The returned context governs the upload and ends with the call.
 func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*pendingCall, context.Context, error) {
@@ -167,7 +153,7 @@ func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*
 	}
 	e.pending[id] = p
 	p.stopWatch = context.AfterFunc(ctx, func() {
-		e.finish(p, transport.Reply{}, contextFailure(ctx, c))
+		e.finish(p, transport.Reply{}, rpcerr.FromContext(ctx))
 	})
 	return p, sendCtx, nil
 }
@@ -183,7 +169,7 @@ func (e *Engine) armAckTimer(p *pendingCall) {
 		return
 	}
 	p.ackTimer = time.AfterFunc(e.cfg.ackTimeout, func() {
-		e.finish(p, transport.Reply{}, builtin(rpcerr.ConnectionTimeout))
+		e.finish(p, transport.Reply{}, rpcerr.Builtin(rpcerr.ConnectionTimeout))
 	})
 }
 
@@ -196,7 +182,7 @@ func (e *Engine) armResponseTimer(p *pendingCall, timeout time.Duration) {
 		return
 	}
 	p.respTimer = time.AfterFunc(timeout, func() {
-		e.finish(p, transport.Reply{}, builtin(rpcerr.ResponseTimeout))
+		e.finish(p, transport.Reply{}, rpcerr.Builtin(rpcerr.ResponseTimeout))
 	})
 }
 
@@ -264,7 +250,7 @@ func (e *Engine) failCallsTo(dest string) {
 	}
 	e.mu.Unlock()
 	for _, p := range calls {
-		p.settle(transport.Reply{}, builtin(rpcerr.RecipientDisconnected))
+		p.settle(transport.Reply{}, rpcerr.Builtin(rpcerr.RecipientDisconnected))
 	}
 }
 

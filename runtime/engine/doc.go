@@ -1,6 +1,7 @@
 // Package engine is lkrpc's protocol engine: the whole of LiveKit participant
 // RPC (PROTOCOL.md) over a link.Link. It implements transport.Transport for
-// the typed runtime above it and link.Receiver for the link below it.
+// the typed runtime above it and attaches itself to the link below it as an
+// unexported link.Receiver (the plumbing is not part of its API).
 // Payloads are opaque UTF-8 strings; the engine knows nothing of codecs.
 //
 // # Calls
@@ -10,7 +11,7 @@
 //
 //   - p == 0: an RPC v1 RpcRequest packet; a payload over 15360 bytes fails
 //     with 1402 before anything is sent.
-//   - p == 1: a v1 packet up to WithPacketMax bytes, a plain v2 request
+//   - p == 1: a v1 packet up to WithPacketThreshold bytes, a plain v2 request
 //     stream (header, chunks, trailer) above it.
 //   - p >= 2: a v2 stream, in one packet (inline_content) when it fits and
 //     raw-DEFLATE compressed when the peer advertises

@@ -39,6 +39,14 @@ type Engine struct {
 	asm     *datastream.Assembler
 	streams map[streamKey]chan<- datastream.Event
 
+	// done is closed when the link reports Disconnected or the engine is
+	// closed, whichever comes first; linkErr is what the link reported.
+	done     chan struct{}
+	doneOnce sync.Once
+	linkErr  error
+
+	roster roster // who the room has announced, for WaitParticipant
+
 	wg        sync.WaitGroup // every goroutine the engine starts
 	closeOnce sync.Once
 }
@@ -56,17 +64,21 @@ type callerState struct {
 	running int
 }
 
-var (
-	_ transport.Transport = (*Engine)(nil)
-	_ link.Receiver       = (*Engine)(nil)
-)
+var _ transport.Transport = (*Engine)(nil)
 
-// New returns an engine speaking over l and attaches it to l as its
-// receiver. The engine does not own l: closing the engine leaves l open.
-func New(l link.Link, opts ...Option) *Engine {
+// New returns an engine speaking over l and attaches it to l. The engine
+// does not own l: closing the engine leaves l open. An option given a value
+// it cannot use is an error naming the option; l is then left unattached.
+func New(l link.Link, opts ...Option) (*Engine, error) {
+	if l == nil {
+		return nil, errors.New("lkrpc engine: nil link")
+	}
 	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
+	}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return nil, err
 	}
 	cfg.normalize()
 	life, endLife := context.WithCancel(context.Background())
@@ -80,13 +92,42 @@ func New(l link.Link, opts ...Option) *Engine {
 		handlers: make(map[string]*registration),
 		callers:  make(map[string]*callerState),
 		streams:  make(map[streamKey]chan<- datastream.Event),
+		done:     make(chan struct{}),
 	}
+	e.roster.init()
 	e.asm = datastream.NewAssembler(cfg.assemblerLimits(), acceptRPCStream)
 	local := l.Local()
 	e.log.Debug("lkrpc engine attached",
 		"identity", local.Identity, "client_protocol", local.ClientProtocol, "capabilities", local.Capabilities)
-	l.Attach(e)
-	return e
+	l.Attach((*receiver)(e))
+	return e, nil
+}
+
+// Done is closed when the link reports that it is gone (Err says why) or
+// the engine is closed.
+func (e *Engine) Done() <-chan struct{} { return e.done }
+
+// Err is the error the link ended with: nil while it runs, after a clean
+// close of the link, and after Close.
+func (e *Engine) Err() error {
+	select {
+	case <-e.done:
+	default:
+		return nil
+	}
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.linkErr
+}
+
+// end closes Done, recording the link's error when it is the first to end.
+func (e *Engine) end(linkErr error) {
+	e.doneOnce.Do(func() {
+		e.mu.Lock()
+		e.linkErr = linkErr
+		e.mu.Unlock()
+		close(e.done)
+	})
 }
 
 // acceptRPCStream admits only the two RPC topics into the assembler; other
@@ -147,6 +188,7 @@ func (e *Engine) Close() error {
 		for _, p := range calls {
 			p.settle(transport.Reply{}, rpcerr.New(rpcerr.RecipientDisconnected, "engine closed"))
 		}
+		e.end(nil)
 		e.endLife()
 		e.wg.Wait()
 	})

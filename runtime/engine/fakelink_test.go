@@ -236,7 +236,10 @@ func newPair(t testing.TB, aliceProto, bobProto int32, opts ...engine.Option) *p
 // newEngine creates an engine on l that is closed when the test ends.
 func newEngine(t testing.TB, l *fakeLink, opts ...engine.Option) *engine.Engine {
 	t.Helper()
-	e := engine.New(l, opts...)
+	e, err := engine.New(l, opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() { _ = e.Close() })
 	return e
 }

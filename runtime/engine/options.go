@@ -2,7 +2,7 @@ package engine
 
 import (
 	"compress/flate"
-	"io"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -21,9 +21,9 @@ const (
 	// MaxPacketPayload is the largest payload an RPC v1 packet may carry
 	// (UTF-8 bytes); larger ones fail with 1402 (request) or 1504 (reply).
 	MaxPacketPayload = 15360
-	// DefaultPacketMax is the largest payload sent as a v1 packet to a peer
-	// of client protocol 1; larger payloads go as a v2 stream.
-	DefaultPacketMax = MaxPacketPayload
+	// DefaultPacketThreshold is the largest payload sent as a v1 packet to
+	// a peer of client protocol 1; larger payloads go as a v2 stream.
+	DefaultPacketThreshold = MaxPacketPayload
 	// DefaultMaxRequestsPerSender bounds the handlers running at once for one
 	// caller; requests beyond it are acked and refused with 1500.
 	DefaultMaxRequestsPerSender = 4096
@@ -32,7 +32,7 @@ const (
 // Limits bound what the engine accepts from remote participants. Input over
 // a limit fails its stream at once (a request is answered 1500 with data
 // naming the limit; a response fails the call with 1500 saying so) and
-// nothing past the limit is buffered.
+// nothing past the limit is buffered. Negative fields are an error.
 type Limits struct {
 	// MaxPayloadBytes is the largest reassembled stream payload (request or
 	// response, after inflating); 0 means the datastream default (64 MiB,
@@ -51,113 +51,150 @@ type Limits struct {
 	MaxRequestsPerSender int
 }
 
-// Option configures an Engine.
+// Option configures an Engine. An option given a value it cannot use makes
+// New fail with an error naming the option, rather than quietly running
+// with something else.
 type Option func(*config)
 
 type config struct {
-	ackTimeout     time.Duration
-	defaultTimeout time.Duration
-	packetMax      int
-	compressMin    int
-	compressLevel  int
-	chunkBytes     int
-	limits         Limits
-	logger         *slog.Logger
-	newID          func() string
-	now            func() time.Time
+	ackTimeout      time.Duration
+	defaultTimeout  time.Duration
+	packetThreshold int
+	compressMin     int
+	compressLevel   int
+	chunkBytes      int
+	limits          Limits
+	logger          *slog.Logger
+	newID           func() string
+	now             func() time.Time
+	errs            []error
 }
 
 func defaultConfig() config {
 	return config{
-		ackTimeout:     DefaultAckTimeout,
-		defaultTimeout: DefaultTimeout,
-		packetMax:      DefaultPacketMax,
-		logger:         slog.New(slog.NewTextHandler(io.Discard, nil)),
-		newID:          func() string { return uuid.NewString() },
-		now:            time.Now,
+		ackTimeout:      DefaultAckTimeout,
+		defaultTimeout:  DefaultTimeout,
+		packetThreshold: DefaultPacketThreshold,
+		logger:          slog.New(slog.DiscardHandler),
+		newID:           func() string { return uuid.NewString() },
+		now:             time.Now,
 	}
 }
 
+func (c *config) fail(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("lkrpc engine: "+format, args...))
+}
+
+// normalize fills in what a zero value means.
 func (c *config) normalize() {
-	if c.limits.MaxRequestsPerSender <= 0 {
+	if c.limits.MaxRequestsPerSender == 0 {
 		c.limits.MaxRequestsPerSender = DefaultMaxRequestsPerSender
 	}
 }
 
 // WithAckTimeout sets how long a call waits for the handler's RpcAck
-// (default 7 s, DefaultAckTimeout). Values <= 0 keep the default.
+// (default 7 s, DefaultAckTimeout); d must be > 0.
 func WithAckTimeout(d time.Duration) Option {
 	return func(c *config) {
-		if d > 0 {
-			c.ackTimeout = d
+		if d <= 0 {
+			c.fail("WithAckTimeout(%v): want > 0", d)
+			return
 		}
+		c.ackTimeout = d
 	}
 }
 
 // WithDefaultTimeout sets the response timeout of calls that have neither
-// their own timeout nor a ctx deadline (default 15 s, DefaultTimeout).
-// Values <= 0 keep the default.
+// their own timeout nor a ctx deadline (default 15 s, DefaultTimeout); d
+// must be > 0.
 func WithDefaultTimeout(d time.Duration) Option {
 	return func(c *config) {
-		if d > 0 {
-			c.defaultTimeout = d
+		if d <= 0 {
+			c.fail("WithDefaultTimeout(%v): want > 0", d)
+			return
 		}
+		c.defaultTimeout = d
 	}
 }
 
-// WithPacketMax sets the largest payload (bytes) sent as an RPC v1 packet to
-// a peer of client protocol 1 instead of a v2 stream (default 15360). It is
-// clamped to [0, MaxPacketPayload]; 0 sends every non-empty payload to such
-// peers as a stream.
-func WithPacketMax(n int) Option {
+// WithPacketThreshold sets the largest payload (bytes) sent as an RPC v1
+// packet to a peer of client protocol 1; larger ones go as a v2 stream
+// (default DefaultPacketThreshold, 15360). n must be in [0,
+// MaxPacketPayload]; 0 sends every non-empty payload to such peers as a
+// stream. Peers of protocol 0 always get packets and peers of protocol 2
+// always get streams, whatever the threshold.
+func WithPacketThreshold(n int) Option {
 	return func(c *config) {
-		c.packetMax = min(max(n, 0), MaxPacketPayload)
+		if n < 0 || n > MaxPacketPayload {
+			c.fail("WithPacketThreshold(%d): want 0…%d", n, MaxPacketPayload)
+			return
+		}
+		c.packetThreshold = n
 	}
 }
 
 // WithCompressMin sets the smallest payload (bytes) worth compressing for a
-// peer that accepts raw DEFLATE; 0 means the datastream default.
+// peer that accepts raw DEFLATE; 0 means the datastream default
+// (datastream.DefaultCompressMin). n must be >= 0.
 func WithCompressMin(n int) Option {
-	return func(c *config) { c.compressMin = max(n, 0) }
-}
-
-// WithCompressLevel sets the compress/flate level (flate.HuffmanOnly …
-// flate.BestCompression); 0, or a level outside that range, means the
-// datastream default (datastream.DefaultLevel, or datastream.DefaultSmallLevel
-// for payloads below datastream.DefaultLevelMin).
-func WithCompressLevel(level int) Option {
 	return func(c *config) {
-		if level >= flate.HuffmanOnly && level <= flate.BestCompression {
-			c.compressLevel = level
+		if n < 0 {
+			c.fail("WithCompressMin(%d): want >= 0", n)
+			return
 		}
+		c.compressMin = n
 	}
 }
 
-// WithChunkBytes sets the content size of stream chunks; 0 (or anything
-// above datastream.MaxChunkBytes) means datastream.MaxChunkBytes, and sizes
-// below datastream.MinChunkBytes are raised to it.
+// WithCompressLevel sets the compress/flate level (flate.HuffmanOnly …
+// flate.BestCompression); 0 means the datastream default
+// (datastream.DefaultLevel, or datastream.DefaultSmallLevel for small or
+// near-random payloads).
+func WithCompressLevel(level int) Option {
+	return func(c *config) {
+		if level < flate.HuffmanOnly || level > flate.BestCompression {
+			c.fail("WithCompressLevel(%d): want %d…%d", level, flate.HuffmanOnly, flate.BestCompression)
+			return
+		}
+		c.compressLevel = level
+	}
+}
+
+// WithChunkBytes sets the content size of stream chunks, in
+// [datastream.MinChunkBytes, datastream.MaxChunkBytes]; 0 means
+// datastream.MaxChunkBytes.
 func WithChunkBytes(n int) Option {
 	return func(c *config) {
-		if n > 0 {
-			n = max(n, datastream.MinChunkBytes)
+		if n != 0 && (n < datastream.MinChunkBytes || n > datastream.MaxChunkBytes) {
+			c.fail("WithChunkBytes(%d): want 0 or %d…%d", n, datastream.MinChunkBytes, datastream.MaxChunkBytes)
+			return
 		}
-		c.chunkBytes = max(n, 0)
+		c.chunkBytes = n
 	}
 }
 
 // WithLimits bounds inbound payloads, open streams and running handlers per
-// sender. Zero fields keep their defaults.
+// sender. Zero fields keep their defaults; negative ones are an error.
 func WithLimits(l Limits) Option {
-	return func(c *config) { c.limits = l }
+	return func(c *config) {
+		if l.MaxPayloadBytes < 0 || l.MaxStreamsPerSender < 0 || l.MaxBufferedBytes < 0 || l.MaxRequestsPerSender < 0 {
+			c.fail("WithLimits(%+v): negative limit", l)
+			return
+		}
+		c.limits = l
+	}
 }
 
 // WithLogger sets where the engine logs (default: discarded). Dropped
-// packets are logged at debug level, handler panics at error level.
+// packets are logged at debug level, handlers' failures at warn level and
+// their panics at error level.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) {
-		if l != nil {
-			c.logger = l
+		if l == nil {
+			c.fail("WithLogger(nil)")
+			return
 		}
+		c.logger = l
 	}
 }
 
@@ -165,9 +202,11 @@ func WithLogger(l *slog.Logger) Option {
 // UUIDv4). Tests use it to reproduce wire vectors.
 func WithIDs(f func() string) Option {
 	return func(c *config) {
-		if f != nil {
-			c.newID = f
+		if f == nil {
+			c.fail("WithIDs(nil)")
+			return
 		}
+		c.newID = f
 	}
 }
 
@@ -175,9 +214,11 @@ func WithIDs(f func() string) Option {
 // Timers always use the real clock.
 func WithClock(now func() time.Time) Option {
 	return func(c *config) {
-		if now != nil {
-			c.now = now
+		if now == nil {
+			c.fail("WithClock(nil)")
+			return
 		}
+		c.now = now
 	}
 }
 

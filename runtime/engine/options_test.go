@@ -121,27 +121,56 @@ func TestUnusualResponsePackets(t *testing.T) {
 	wantCode(t, await(t, res).err, rpcerr.ApplicationError)
 }
 
-// Out-of-range stream options fall back to working values rather than
-// making every stream fail.
-func TestStreamOptionsAreClamped(t *testing.T) {
+// An option given a value it cannot use makes New fail with an error
+// naming the option, every such option at once, and leaves the link
+// unattached; the edges of each range are accepted.
+func TestInvalidOptions(t *testing.T) {
 	checkGoroutines(t)
 	for _, c := range []struct {
-		name    string
-		proto   int32
-		opt     engine.Option
-		payload string
+		opt  engine.Option
+		name string // "" = valid
 	}{
-		{"compress level 42", link.ProtocolStreamsV2, engine.WithCompressLevel(42), compressible(50000)},
-		{"chunk bytes 1", link.ProtocolRPCv2, engine.WithChunkBytes(1), strings.Repeat("€", 40)},
+		{engine.WithAckTimeout(0), "WithAckTimeout"},
+		{engine.WithAckTimeout(-time.Second), "WithAckTimeout"},
+		{engine.WithDefaultTimeout(0), "WithDefaultTimeout"},
+		{engine.WithPacketThreshold(-1), "WithPacketThreshold"},
+		{engine.WithPacketThreshold(engine.MaxPacketPayload + 1), "WithPacketThreshold"},
+		{engine.WithPacketThreshold(0), ""},
+		{engine.WithPacketThreshold(engine.MaxPacketPayload), ""},
+		{engine.WithCompressMin(-1), "WithCompressMin"},
+		{engine.WithCompressLevel(42), "WithCompressLevel"},
+		{engine.WithCompressLevel(-3), "WithCompressLevel"},
+		{engine.WithCompressLevel(-2), ""},
+		{engine.WithCompressLevel(9), ""},
+		{engine.WithChunkBytes(1), "WithChunkBytes"},
+		{engine.WithChunkBytes(datastream.MaxChunkBytes + 1), "WithChunkBytes"},
+		{engine.WithChunkBytes(0), ""},
+		{engine.WithChunkBytes(datastream.MinChunkBytes), ""},
+		{engine.WithLimits(engine.Limits{MaxPayloadBytes: -1}), "WithLimits"},
+		{engine.WithLimits(engine.Limits{MaxRequestsPerSender: -1}), "WithLimits"},
+		{engine.WithLogger(nil), "WithLogger"},
+		{engine.WithIDs(nil), "WithIDs"},
+		{engine.WithClock(nil), "WithClock"},
 	} {
-		p := newPair(t, c.proto, c.proto, c.opt)
-		register(t, p.bob, "echo", echo)
-		r, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo", Payload: c.payload, Force: transport.FormStream})
-		if err != nil || r.Payload != c.payload {
-			t.Fatalf("%s: call failed: %v", c.name, err)
+		l := newFakeLink(t, "alice", link.ProtocolV1)
+		e, err := engine.New(l, c.opt)
+		if c.name == "" {
+			if err != nil {
+				t.Errorf("valid option refused: %v", err)
+				continue
+			}
+			_ = e.Close()
+			continue
 		}
-		if c.proto == link.ProtocolRPCv2 && r.Request.Packets != 40+2 {
-			t.Errorf("%s: %d packets, want header, 40 one-rune chunks, trailer", c.name, r.Request.Packets)
+		if err == nil || !strings.Contains(err.Error(), c.name) {
+			t.Errorf("%s: New error = %v, want one naming the option", c.name, err)
 		}
+		if l.receiver() != nil {
+			t.Errorf("%s: the link was attached to an engine that was not made", c.name)
+		}
+	}
+	_, err := engine.New(newFakeLink(t, "alice", link.ProtocolV1), engine.WithAckTimeout(0), engine.WithClock(nil))
+	if err == nil || !strings.Contains(err.Error(), "WithAckTimeout") || !strings.Contains(err.Error(), "WithClock") {
+		t.Errorf("two bad options: error %v, want both named", err)
 	}
 }

@@ -18,9 +18,16 @@ type streamKey struct {
 	streamID string
 }
 
+// receiver is the engine as the link sees it: the link.Receiver methods are
+// plumbing between the two and not part of the engine's API.
+type receiver Engine
+
+var _ link.Receiver = (*receiver)(nil)
+
 // ReceivePacket demultiplexes one packet from the link. It never blocks on
 // a send: everything that answers runs in its own goroutine.
-func (e *Engine) ReceivePacket(pkt *livekit.DataPacket) {
+func (r *receiver) ReceivePacket(pkt *livekit.DataPacket) {
+	e := (*Engine)(r)
 	sender := pkt.GetParticipantIdentity()
 	switch v := pkt.GetValue().(type) {
 	case *livekit.DataPacket_RpcRequest:
@@ -36,14 +43,18 @@ func (e *Engine) ReceivePacket(pkt *livekit.DataPacket) {
 	}
 }
 
-// ParticipantChanged ends what depended on a participant that left: calls
+// ParticipantChanged wakes whoever waits for a participant the room has
+// just announced, and ends what depended on a participant that left: calls
 // to it fail with 1503, its handlers are cancelled, its open streams are
 // dropped.
-func (e *Engine) ParticipantChanged(ev link.Event) {
+func (r *receiver) ParticipantChanged(ev link.Event) {
+	e := (*Engine)(r)
+	identity := ev.Participant.Identity
 	if ev.Kind != link.Left {
+		e.roster.announced(identity)
 		return
 	}
-	identity := ev.Participant.Identity
+	e.roster.left(identity)
 	e.failCallsTo(identity)
 	e.cancelCaller(identity)
 	e.recvMu.Lock()
@@ -52,8 +63,9 @@ func (e *Engine) ParticipantChanged(ev link.Event) {
 }
 
 // Disconnected fails every pending call with 1503 naming the cause, cancels
-// running handlers, and makes later calls fail the same way.
-func (e *Engine) Disconnected(err error) {
+// running handlers, makes later calls fail the same way, and closes Done.
+func (r *receiver) Disconnected(err error) {
+	e := (*Engine)(r)
 	cause := "link closed"
 	if err != nil {
 		cause = "link lost: " + err.Error()
@@ -67,6 +79,7 @@ func (e *Engine) Disconnected(err error) {
 	for _, p := range calls {
 		p.settle(transport.Reply{}, rpcerr.New(rpcerr.RecipientDisconnected, cause))
 	}
+	e.end(err)
 	e.endLife()
 }
 
@@ -118,7 +131,7 @@ func (e *Engine) onRequestStream(ev datastream.Event) {
 			"attributes", ev.Header.GetAttributes())
 		id := ev.Header.GetAttributes()[AttrRequestID]
 		e.goServe(ev.Sender, func(ctx context.Context, _ bool) {
-			e.sendError(ctx, ev.Sender, id, builtinData(rpcerr.ApplicationError, malformedStream))
+			e.sendError(ctx, ev.Sender, id, rpcerr.BuiltinData(rpcerr.ApplicationError, malformedStream))
 		})
 		return
 	}

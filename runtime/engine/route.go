@@ -28,7 +28,7 @@ func (e *Engine) chooseForm(dest link.Participant, size int, force transport.For
 	)}
 	packetForm := func() (form, *rpcerr.Error) {
 		if size > MaxPacketPayload {
-			return form{}, builtin(tooLarge)
+			return form{}, rpcerr.Builtin(tooLarge)
 		}
 		return form{}, nil
 	}
@@ -45,7 +45,7 @@ func (e *Engine) chooseForm(dest link.Participant, size int, force transport.For
 	switch {
 	case protocol >= link.ProtocolStreamsV2:
 		return streamForm, nil
-	case protocol == link.ProtocolRPCv2 && size > e.cfg.packetMax:
+	case protocol == link.ProtocolRPCv2 && size > e.cfg.packetThreshold:
 		return streamForm, nil
 	case protocol == link.ProtocolRPCv2:
 		return form{}, nil
@@ -62,32 +62,4 @@ func (e *Engine) participant(identity string) link.Participant {
 		return link.Participant{Identity: identity}
 	}
 	return p
-}
-
-// builtinMessages are the messages every LiveKit SDK uses for the built-in codes.
-var builtinMessages = map[int]string{
-	rpcerr.UnsupportedMethod:       "Method not supported at destination",
-	rpcerr.RecipientNotFound:       "Recipient not found",
-	rpcerr.RequestPayloadTooLarge:  "Request payload too large",
-	rpcerr.UnsupportedServer:       "RPC not supported by server",
-	rpcerr.UnsupportedVersion:      "Unsupported RPC version",
-	rpcerr.ApplicationError:        "Application error in method handler",
-	rpcerr.ConnectionTimeout:       "Connection timeout",
-	rpcerr.ResponseTimeout:         "Response timeout",
-	rpcerr.RecipientDisconnected:   "Recipient disconnected",
-	rpcerr.ResponsePayloadTooLarge: "Response payload too large",
-	rpcerr.SendFailed:              "Failed to send",
-}
-
-// builtin returns a built-in error with the SDKs' standard message.
-func builtin(code int) *rpcerr.Error {
-	return rpcerr.New(code, builtinMessages[code])
-}
-
-// builtinData returns a built-in error with the standard message and data
-// explaining the cause, as livekit-client does.
-func builtinData(code int, data string) *rpcerr.Error {
-	e := builtin(code)
-	e.Data = data
-	return e
 }

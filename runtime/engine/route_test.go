@@ -63,9 +63,9 @@ func TestTransportChoice(t *testing.T) {
 	}
 }
 
-func TestPacketMaxForV1Peers(t *testing.T) {
+func TestPacketThresholdForV1Peers(t *testing.T) {
 	checkGoroutines(t)
-	p := newPair(t, link.ProtocolRPCv2, link.ProtocolRPCv2, engine.WithPacketMax(100))
+	p := newPair(t, link.ProtocolRPCv2, link.ProtocolRPCv2, engine.WithPacketThreshold(100))
 	register(t, p.bob, "echo", echo)
 	for _, c := range []struct {
 		size int

@@ -59,12 +59,12 @@ func (e *Engine) handlerTimeout(ms int64) time.Duration {
 func (e *Engine) serve(ctx context.Context, in *inbound, overLimit bool) {
 	e.sendControl(ctx, ackPacket(in.caller, in.id))
 	if overLimit {
-		e.sendError(ctx, in.caller, in.id, builtinData(rpcerr.ApplicationError,
+		e.sendError(ctx, in.caller, in.id, rpcerr.BuiltinData(rpcerr.ApplicationError,
 			fmt.Sprintf("too many concurrent requests from caller (limit %d)", e.cfg.limits.MaxRequestsPerSender)))
 		return
 	}
 	if in.version != in.wantVersion {
-		e.sendError(ctx, in.caller, in.id, builtin(rpcerr.UnsupportedVersion))
+		e.sendError(ctx, in.caller, in.id, rpcerr.Builtin(rpcerr.UnsupportedVersion))
 		return
 	}
 
@@ -74,7 +74,7 @@ func (e *Engine) serve(ctx context.Context, in *inbound, overLimit bool) {
 
 	h := e.handler(in.method)
 	if h == nil {
-		e.sendError(ctx, in.caller, in.id, builtin(rpcerr.UnsupportedMethod))
+		e.sendError(ctx, in.caller, in.id, rpcerr.Builtin(rpcerr.UnsupportedMethod))
 		return
 	}
 	// The caller's response timer starts once its upload is done, so the
@@ -100,7 +100,7 @@ func (e *Engine) awaitBody(ctx context.Context, in *inbound) bool {
 		if ev.Kind != datastream.Completed {
 			e.log.Debug("lkrpc: request stream failed", "request_id", in.id, "caller", in.caller, "err", ev.Err)
 			e.sendError(ctx, in.caller, in.id,
-				builtinData(rpcerr.ApplicationError, "Error reading RPC request payload: "+errText(ev.Err)))
+				rpcerr.BuiltinData(rpcerr.ApplicationError, "Error reading RPC request payload: "+errText(ev.Err)))
 			return false
 		}
 		in.payload = ev.Text
@@ -126,7 +126,7 @@ func (e *Engine) runHandler(ctx context.Context, h transport.Handler, in *inboun
 		if r := recover(); r != nil {
 			e.log.Error("lkrpc: handler panicked", "method", in.method, "caller", in.caller,
 				"request_id", in.id, "panic", r, "stack", string(debug.Stack()))
-			payload, err = "", builtin(rpcerr.ApplicationError)
+			payload, err = "", rpcerr.Builtin(rpcerr.ApplicationError)
 		}
 	}()
 	req := &transport.Request{
@@ -163,7 +163,7 @@ func (e *Engine) wireError(in *inbound, err error) *rpcerr.Error {
 	}
 	e.log.Warn("lkrpc: handler failed with a non-RPC error, answering 1500",
 		"method", in.method, "caller", in.caller, "request_id", in.id, "err", err)
-	return builtin(rpcerr.ApplicationError)
+	return rpcerr.Builtin(rpcerr.ApplicationError)
 }
 
 // reply sends a successful result the way the caller's client protocol
@@ -171,7 +171,7 @@ func (e *Engine) wireError(in *inbound, err error) *rpcerr.Error {
 func (e *Engine) reply(ctx context.Context, in *inbound, payload string) {
 	if !utf8.ValidString(payload) {
 		e.log.Warn("lkrpc: handler returned invalid UTF-8, answering 1500", "method", in.method, "request_id", in.id)
-		e.sendError(ctx, in.caller, in.id, builtinData(rpcerr.ApplicationError, "handler returned a payload that is not valid UTF-8"))
+		e.sendError(ctx, in.caller, in.id, rpcerr.BuiltinData(rpcerr.ApplicationError, "handler returned a payload that is not valid UTF-8"))
 		return
 	}
 	f, rerr := e.chooseForm(e.participant(in.caller), len(payload), transport.FormNone, rpcerr.ResponsePayloadTooLarge)

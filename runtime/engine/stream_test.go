@@ -68,7 +68,7 @@ func TestServeV1RequestAnsweredWithResponseStreamMatchesVector(t *testing.T) {
 	l, e := newServer(t, link.ProtocolRPCv2,
 		engine.WithIDs(fixedIDs(vectorStreamID)),
 		engine.WithClock(func() time.Time { return time.UnixMilli(vectorTimestamp) }),
-		engine.WithPacketMax(0))
+		engine.WithPacketThreshold(0))
 	register(t, e, "echo", echo)
 	l.deliver(rpcRequest("alice", vectorRequestID, "echo", "hi", 15000, 1))
 	wantAck(t, l.next(t), "alice", vectorRequestID)

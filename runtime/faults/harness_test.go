@@ -78,7 +78,10 @@ func (v *env) join(identity string, join []memroom.JoinOption, opts ...engine.Op
 		v.t.Fatal(err)
 	}
 	opts = append([]engine.Option{engine.WithAckTimeout(ackTimeout), engine.WithChunkBytes(chunkBytes)}, opts...)
-	e := engine.New(l, opts...)
+	e, err := engine.New(l, opts...)
+	if err != nil {
+		v.t.Fatal(err)
+	}
 	v.t.Cleanup(func() { e.Close() })
 	return member{Engine: e, link: l}
 }
