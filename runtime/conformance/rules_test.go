@@ -12,8 +12,8 @@ import (
 	"testing"
 )
 
-// protocolPath is PROTOCOL.md in shared/, beside the repository in CI.
-const protocolPath = "../../../shared/PROTOCOL.md"
+// protocolPath is the repository's protocol document, docs/PROTOCOL.md.
+const protocolPath = "../../docs/PROTOCOL.md"
 
 // TestRulesMapComplete keeps RULES.md honest: every test it names exists,
 // every test of this package is named there, and every numbered section of
@@ -62,7 +62,7 @@ func TestRulesMapComplete(t *testing.T) {
 
 	protocol, err := os.ReadFile(protocolPath)
 	if err != nil {
-		t.Fatalf("PROTOCOL.md is required (CI clones shared/ beside the repository): %v", err)
+		t.Fatalf("docs/PROTOCOL.md: %v", err)
 	}
 	var sections []string
 	for _, m := range regexp.MustCompile(`(?m)^#{2,3} (\d+(?:\.\d+)?)[. ]`).FindAllStringSubmatch(string(protocol), -1) {

@@ -1,51 +1,31 @@
 package conformance_test
 
 import (
-	"encoding/hex"
-	"encoding/json"
-	"os"
 	"testing"
 	"time"
 
 	"github.com/livekit/protocol/livekit"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lkrpc/lkrpc/internal/wirevectors"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
-// vectorsPath is where CI puts shared/ (beside the repository).
-const vectorsPath = "../../../shared/vectors/rpc_packets.json"
-
+// The inputs the vectors were encoded with.
 const (
-	vecRequestID = "11111111-2222-4333-8444-555555555555"
-	vecStreamID  = "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
-	vecTimestamp = 1760000000000
+	vecRequestID = wirevectors.RequestID
+	vecStreamID  = wirevectors.StreamID
+	vecTimestamp = wirevectors.Timestamp
 )
 
+// loadVectors is every wire vector (internal/wirevectors/rpc_packets.json,
+// embedded in that package), decoded.
 func loadVectors(t *testing.T) map[string]*livekit.DataPacket {
 	t.Helper()
-	raw, err := os.ReadFile(vectorsPath)
+	out, err := wirevectors.Packets()
 	if err != nil {
-		t.Fatalf("the wire vectors are required (CI clones shared/ beside the repository): %v", err)
-	}
-	var file struct {
-		Vectors map[string]struct{ Hex string } `json:"vectors"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
 		t.Fatal(err)
-	}
-	out := map[string]*livekit.DataPacket{}
-	for name, v := range file.Vectors {
-		b, err := hex.DecodeString(v.Hex)
-		if err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		pkt := &livekit.DataPacket{}
-		if err := proto.Unmarshal(b, pkt); err != nil {
-			t.Fatalf("%s: %v", name, err)
-		}
-		out[name] = pkt
 	}
 	return out
 }

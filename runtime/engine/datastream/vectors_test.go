@@ -1,47 +1,25 @@
 package datastream
 
 import (
-	"encoding/hex"
-	"encoding/json"
-	"os"
 	"testing"
 
 	"github.com/livekit/protocol/livekit"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/lkrpc/lkrpc/internal/wirevectors"
 )
 
-// vectorsPath is the shared protocol vectors, beside the repository (CI
-// clones the repository with shared/ next to it).
-const vectorsPath = "../../../../shared/vectors/rpc_packets.json"
-
-// vector decodes one packet of the shared vectors, without its sequence
-// number (a link's field, not this package's).
+// vector decodes one packet of the wire vectors (package wirevectors, which
+// embeds them), without its sequence number (a link's field, not this
+// package's).
 func vector(t *testing.T, name string) *livekit.DataPacket {
 	t.Helper()
-	raw, err := os.ReadFile(vectorsPath)
+	pkt, err := wirevectors.Packet(name)
 	if err != nil {
-		t.Fatalf("shared vectors: %v", err)
-	}
-	var file struct {
-		Vectors map[string]struct{ Hex string } `json:"vectors"`
-	}
-	if err := json.Unmarshal(raw, &file); err != nil {
-		t.Fatalf("shared vectors: %v", err)
-	}
-	v, ok := file.Vectors[name]
-	if !ok {
-		t.Fatalf("no vector %q", name)
-	}
-	b, err := hex.DecodeString(v.Hex)
-	if err != nil {
-		t.Fatalf("vector %q: %v", name, err)
-	}
-	var pkt livekit.DataPacket
-	if err := proto.Unmarshal(b, &pkt); err != nil {
-		t.Fatalf("vector %q: %v", name, err)
+		t.Fatal(err)
 	}
 	pkt.Sequence = 0
-	return &pkt
+	return pkt
 }
 
 // withoutTotalLength returns a copy of a header packet without
