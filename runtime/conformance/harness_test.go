@@ -88,11 +88,14 @@ func answer(payload string) transport.Handler {
 // call makes a call with the bed's wait limit as its ctx deadline guard.
 func call(t *testing.T, e *engine.Engine, c transport.Call) (transport.Reply, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), waitLimit)
-	defer cancel()
 	if c.Timeout == 0 {
 		c.Timeout = waitLimit - time.Second
 	}
+	// The ctx outlives the call's own timeout, which would otherwise be cut
+	// to the ctx's deadline (transport.ResponseTimeout) and change what the
+	// request says on the wire.
+	ctx, cancel := context.WithTimeout(t.Context(), max(waitLimit, c.Timeout+time.Second))
+	defer cancel()
 	return e.Call(ctx, c)
 }
 

@@ -56,7 +56,10 @@ func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, e
 	if ctx.Err() != nil {
 		return transport.Reply{}, rpcerr.FromContext(ctx)
 	}
-	timeout := e.callTimeout(ctx, c.Timeout)
+	timeout, err := transport.ResponseTimeout(ctx, c.Timeout, e.cfg.defaultTimeout)
+	if err != nil {
+		return transport.Reply{}, err
+	}
 	f, rerr := e.chooseForm(e.participant(c.Destination), len(c.Payload), c.Force, rpcerr.RequestPayloadTooLarge)
 	if rerr != nil {
 		return transport.Reply{}, rerr
@@ -111,18 +114,6 @@ func validateCall(c transport.Call) error {
 		return rpcerr.Newf(rpcerr.SendFailed, "invalid call: negative timeout %v", c.Timeout)
 	}
 	return nil
-}
-
-// callTimeout is the call's response timeout: its own, else the time left
-// until ctx's deadline, else the engine default.
-func (e *Engine) callTimeout(ctx context.Context, own time.Duration) time.Duration {
-	if own > 0 {
-		return own
-	}
-	if dl, ok := ctx.Deadline(); ok {
-		return max(time.Until(dl), time.Millisecond)
-	}
-	return e.cfg.defaultTimeout
 }
 
 // timeoutMillis is d as the wire's response_timeout_ms.

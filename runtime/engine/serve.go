@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"runtime/debug"
 	"time"
 	"unicode/utf8"
 
@@ -83,7 +82,7 @@ func (e *Engine) serve(ctx context.Context, in *inbound, overLimit bool) {
 	defer cancel()
 	payload, err := e.runHandler(hctx, h, in)
 	if err != nil {
-		e.sendError(ctx, in.caller, in.id, e.wireError(in, err))
+		e.sendError(ctx, in.caller, in.id, wireError(err))
 		return
 	}
 	e.reply(ctx, in, payload)
@@ -119,16 +118,9 @@ func errText(err error) string {
 	return err.Error()
 }
 
-// runHandler calls h, turning a panic into an error so a handler can never
-// take the process down.
+// runHandler calls h through transport.Run, the one place that turns a
+// handler's panic into 1500 and logs what the caller will not be told.
 func (e *Engine) runHandler(ctx context.Context, h transport.Handler, in *inbound) (payload string, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			e.log.Error("lkrpc: handler panicked", "method", in.method, "caller", in.caller,
-				"request_id", in.id, "panic", r, "stack", string(debug.Stack()))
-			payload, err = "", rpcerr.Builtin(rpcerr.ApplicationError)
-		}
-	}()
 	req := &transport.Request{
 		Caller:          in.caller,
 		RequestID:       in.id,
@@ -137,8 +129,11 @@ func (e *Engine) runHandler(ctx context.Context, h transport.Handler, in *inboun
 		ResponseTimeout: in.timeout,
 		Transfer:        in.transfer,
 	}
+	if dl, ok := ctx.Deadline(); ok {
+		req.Deadline = dl
+	}
 	e.describeCaller(req)
-	return h(ctx, req)
+	return transport.Run(ctx, h, req, e.log)
 }
 
 // describeCaller adds what the room says about the caller (kind and
@@ -156,13 +151,11 @@ func (e *Engine) describeCaller(req *transport.Request) {
 }
 
 // wireError is what the caller gets for a handler's error: an *rpcerr.Error
-// as is, anything else as 1500 (its text stays in the local log).
-func (e *Engine) wireError(in *inbound, err error) *rpcerr.Error {
+// as is, anything else as 1500 (transport.Run has logged its text).
+func wireError(err error) *rpcerr.Error {
 	if re, ok := rpcerr.From(err); ok {
 		return re
 	}
-	e.log.Warn("lkrpc: handler failed with a non-RPC error, answering 1500",
-		"method", in.method, "caller", in.caller, "request_id", in.id, "err", err)
 	return rpcerr.Builtin(rpcerr.ApplicationError)
 }
 

@@ -64,6 +64,12 @@ type Request struct {
 	Payload   string
 	// ResponseTimeout is the advisory timeout the caller sent.
 	ResponseTimeout time.Duration
+	// Deadline is when the caller stops waiting for the reply, as the
+	// transport computed it from ResponseTimeout; it is the deadline of the
+	// handler's ctx (zero when there is none). Use it rather than adding
+	// ResponseTimeout to the current time: the transport knows from when
+	// the caller's timer runs.
+	Deadline time.Time
 	Transfer        Transfer // how the request arrived
 	// CallerKind is the caller's participant kind as the room announced it
 	// when the request arrived, spelled as LiveKit's ParticipantInfo.Kind
