@@ -70,7 +70,7 @@ type Request struct {
 	// ResponseTimeout to the current time: the transport knows from when
 	// the caller's timer runs.
 	Deadline time.Time
-	Transfer        Transfer // how the request arrived
+	Transfer Transfer // how the request arrived
 	// CallerKind is the caller's participant kind as the room announced it
 	// when the request arrived, spelled as LiveKit's ParticipantInfo.Kind
 	// enum names it ("STANDARD", "INGRESS", "EGRESS", "SIP", "AGENT", …);
