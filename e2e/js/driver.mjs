@@ -16,7 +16,7 @@ if (!pageURL) {
   process.exit(2);
 }
 
-// Flags that keep Chromium quiet and on this machine (E2E.md). playwright
+// Flags that keep Chromium quiet and on this machine (e2e/README.md). playwright
 // adds --headless and a fresh profile directory itself.
 const flags = [
   '--no-sandbox',

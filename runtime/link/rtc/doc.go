@@ -3,7 +3,7 @@
 // signalling package and lksdk.NewPCTransport (no *lksdk.Room), and
 // implements link.Link for the protocol engine.
 //
-// What it does, and why this way (see /work/shared/PEERLINK.md):
+// What it does, and why this way (docs/DESIGN.md, "The real-room link: rtc"):
 //
 //   - It joins on the single-peer-connection path (a JoinRequest carrying the
 //     client's offer) and advertises client protocol 2 with
