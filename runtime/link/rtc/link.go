@@ -92,11 +92,11 @@ func Connect(ctx context.Context, url, token string, opts ...Option) (*Link, err
 	l.token.Store(&token)
 	l.in = newInbox(cfg.maxQueued)
 	l.sig = newAdvertisingSignalling(
-		signalling.NewSignallingJoinRequest(signalling.SignallingJoinRequestParams{Logger: l.log}),
+		signalling.NewSignallingJoinRequest(signalling.SignallingJoinRequestParams{Logger: cfg.sdkLog}),
 		cfg.clientProtocol, cfg.advertised())
 
 	var err error
-	l.pc, err = newPeerConn(l.log, l.sig, peerCallbacks{
+	l.pc, err = newPeerConn(cfg.sdkLog, l.sig, peerCallbacks{
 		sendSignal:  l.sendSignal,
 		onPacket:    l.onPacket,
 		onOpen:      func() { l.openOnce.Do(func() { close(l.opened) }) },
@@ -110,13 +110,13 @@ func Connect(ctx context.Context, url, token string, opts ...Option) (*Link, err
 	l.out = newSender(l.pc.reliable, cfg.highWater, cfg.lowWater, l.ended, func() error { return l.endErr })
 
 	l.transport = signalling.NewSignalTransportWebSocket(signalling.SignalTransportWebSocketParams{
-		Logger:                 l.log,
+		Logger:                 cfg.sdkLog,
 		Version:                lksdk.Version,
 		Protocol:               lksdk.PROTOCOL,
 		Signalling:             l.sig,
 		SignalTransportHandler: (*signalProcessor)(l),
 		SignalHandler: signalling.NewSignalHandler(signalling.SignalHandlerParams{
-			Logger: l.log, Processor: (*signalProcessor)(l),
+			Logger: cfg.sdkLog, Processor: (*signalProcessor)(l),
 		}),
 	})
 

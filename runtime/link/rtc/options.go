@@ -1,6 +1,7 @@
 package rtc
 
 import (
+	"context"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -51,7 +52,8 @@ type config struct {
 	leaveTimeout   time.Duration
 	connectTimeout time.Duration
 	resumeTimeout  time.Duration
-	log            logger.Logger
+	log            logger.Logger // the link's own logs
+	sdkLog         logger.Logger // server-sdk-go's signalling and peer connection: warnings up
 	attributes     map[string]string
 	metadata       string
 	errs           []error
@@ -68,6 +70,7 @@ func defaultConfig() config {
 		connectTimeout: DefaultConnectTimeout,
 		resumeTimeout:  DefaultResumeTimeout,
 		log:            sdkLogger(slog.Default()),
+		sdkLog:         sdkLogger(warnings(slog.Default())),
 	}
 }
 
@@ -163,9 +166,26 @@ func WithLogger(l *slog.Logger) Option {
 			c.errs = append(c.errs, fmt.Errorf("rtc: WithLogger: nil logger"))
 			return
 		}
-		c.log = sdkLogger(l)
+		c.log, c.sdkLog = sdkLogger(l), sdkLogger(warnings(l))
 	}
 }
+
+// warnings passes on only l's records of warning level and above: the SDK's
+// signalling logs each join at info level ("JoinRequest sizes …"), which
+// is noise in an application's log.
+func warnings(l *slog.Logger) *slog.Logger { return slog.New(minLevel{l.Handler()}) }
+
+type minLevel struct{ slog.Handler }
+
+func (h minLevel) Enabled(ctx context.Context, level slog.Level) bool {
+	return level >= slog.LevelWarn && h.Handler.Enabled(ctx, level)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{h.Handler.WithAttrs(attrs)}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler { return minLevel{h.Handler.WithGroup(name)} }
 
 // sdkLogger adapts l to the logger interface server-sdk-go's pieces take.
 func sdkLogger(l *slog.Logger) logger.Logger {

@@ -141,6 +141,6 @@ func (l *Link) connectParams() signalling.ConnectParams {
 		AutoSubscribe: false, // data only
 		Metadata:      l.cfg.metadata,
 		Attributes:    l.cfg.attributes,
-		Logger:        l.log,
+		Logger:        l.cfg.sdkLog,
 	}
 }
