@@ -5,13 +5,15 @@
 GO        ?= go
 BUF       := $(GO) tool -modfile=tools/go.mod buf
 FUZZTIME  ?= 10000x
+# Generated code that check-generated compares with a fresh generation.
+GENERATED := proto example/gen e2e/gen ts/gen
 
-.PHONY: all generate demo test check-generated vet unit race fuzz e2e e2e-install bench
+.PHONY: all generate demo test check-generated vet unit race fuzz e2e e2e-install bench ts-install ts-test ts-build
 
 all: demo
 
-## generate: regenerate proto/ and example/gen from the .proto files.
-generate:
+## generate: regenerate proto/, example/gen, e2e/gen and ts/gen (TypeScript) from the .proto files.
+generate: ts-install
 	$(BUF) generate
 
 ## demo: the main job — regenerate, then two participants on the in-memory room make typed calls.
@@ -19,18 +21,33 @@ demo: generate
 	$(GO) run ./example/demo
 
 ## test: everything CI runs.
-test: check-generated vet race fuzz e2e
+test: check-generated vet ts-test race fuzz e2e
 
 ## check-generated: fail when committed generated code differs from a fresh generation.
 check-generated: generate
-	@if [ -n "$$(git status --porcelain -- proto example/gen)" ]; then \
+	@if [ -n "$$(git status --porcelain -- $(GENERATED))" ]; then \
 		echo "generated code is stale; run 'make generate' and commit:"; \
-		git status --porcelain -- proto example/gen; git --no-pager diff --stat -- proto example/gen; exit 1; \
+		git status --porcelain -- $(GENERATED); git --no-pager diff --stat -- $(GENERATED); exit 1; \
 	fi
 	@echo "generated code is fresh"
 
 vet:
 	$(GO) vet ./...
+
+# --- TypeScript (@lkrpc/lkrpc in ts/) ---
+## ts-install: npm ci in ts/ (protoc-gen-es for generate, tsc, the SDKs' types) when its lockfile changed.
+ts-install: ts/node_modules/.package-lock.json
+ts/node_modules/.package-lock.json: ts/package-lock.json
+	cd ts && npm ci --no-audit --no-fund
+
+## ts-test: the TypeScript package's unit tests (tsc, then node --test).
+ts-test: ts-install
+	cd ts && npm test
+
+## ts-build: compile ts/ for the end-to-end JavaScript peers (ts/build).
+ts-build: ts-install
+	cd ts && npm run build:test
+# --- end TypeScript ---
 
 ## unit: the fast tests (no server, no race detector).
 unit:

@@ -1,0 +1,156 @@
+// Typed clients: one async function per method of a protoc-gen-es service
+// descriptor, each a LiveKit RPC through the SDK's own performRpc.
+
+import {
+  create,
+  isMessage,
+  type DescMessage,
+  type DescService,
+  type MessageInitShape,
+  type MessageShape,
+  type Registry,
+} from "@bufbuild/protobuf";
+import { decodeMessage, encodeMessage, errorText, utf8Length, type CodecName } from "./codec.js";
+import { BUILTIN_MESSAGES, Code, LkrpcError } from "./errors.js";
+import { serviceRegistry } from "./registry.js";
+import { localParticipant, type RpcRoom } from "./room.js";
+import { serviceSpecs, type MethodSpec } from "./spec.js";
+
+/** Options of one call; they override the client's options and the method's. */
+export interface CallOptions {
+  /** Response timeout in milliseconds (else the client's, else the method's timeout_ms, else the SDK's default). */
+  timeoutMs?: number;
+  /** Request codec (else the client's, else the method's codec option, else JSON). */
+  codec?: CodecName;
+  /**
+   * Ends the wait: the call rejects with the signal's reason. (The SDKs
+   * cannot withdraw a request already sent; its reply is then ignored.)
+   */
+  signal?: AbortSignal;
+}
+
+/** Options of a client: defaults for its calls, and types for error details. */
+export interface ClientOptions {
+  timeoutMs?: number;
+  codec?: CodecName;
+  /** Types error details may have besides those of the service's file and its imports. */
+  registry?: Registry;
+}
+
+type UnaryMethod<M> = M extends {
+  methodKind: "unary";
+  input: infer I extends DescMessage;
+  output: infer O extends DescMessage;
+}
+  ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
+  : never;
+
+/**
+ * Client<S> has one method per RPC of service S, named as protoc-gen-es
+ * names them (lowerCamelCase): `client.getStatus({})`.
+ */
+export type Client<S extends DescService> = {
+  [K in keyof S["method"]]: UnaryMethod<S["method"][K]>;
+};
+
+/**
+ * createClient returns a typed client that calls service's methods on the
+ * participant destination of room, through the SDK's performRpc (so the
+ * SDK's RPC v1/v2, data streams and compression carry it).
+ *
+ * Wire names, codec, default timeout and size limits come from the
+ * service's lkrpc options, with the same rules as the Go generator. Every
+ * RPC failure rejects with an LkrpcError; a request that does not encode
+ * rejects with a plain Error naming the method, and is not sent.
+ */
+export function createClient<S extends DescService>(
+  service: S,
+  room: RpcRoom,
+  destination: string,
+  options: ClientOptions = {},
+): Client<S> {
+  const registry = serviceRegistry(service, options.registry);
+  const client: Record<string, unknown> = {};
+  for (const spec of serviceSpecs(service)) {
+    client[spec.method.localName] = (request: MessageInitShape<DescMessage>, callOptions?: CallOptions) =>
+      call(spec, room, destination, request, options, callOptions ?? {}, registry);
+  }
+  return client as Client<S>;
+}
+
+async function call(
+  spec: MethodSpec,
+  room: RpcRoom,
+  destination: string,
+  request: MessageInitShape<DescMessage>,
+  clientOptions: ClientOptions,
+  callOptions: CallOptions,
+  registry: Registry,
+): Promise<unknown> {
+  const { input, output } = spec.method;
+  const codec = callOptions.codec ?? clientOptions.codec ?? spec.codec;
+  const timeoutMs = callOptions.timeoutMs ?? clientOptions.timeoutMs ?? (spec.timeoutMs || undefined);
+  callOptions.signal?.throwIfAborted();
+
+  let payload: string;
+  try {
+    const message = isMessage(request, input) ? request : create(input, request);
+    payload = encodeMessage(input, message, codec);
+  } catch (e) {
+    throw new Error(`lkrpc: ${spec.name}: request: ${errorText(e)}`, { cause: e });
+  }
+  if (spec.maxRequestBytes > 0) {
+    const n = utf8Length(payload);
+    if (n > spec.maxRequestBytes) throw tooLarge(Code.REQUEST_PAYLOAD_TOO_LARGE, n, spec.maxRequestBytes, spec.name);
+  }
+
+  let reply: string;
+  try {
+    const pending = localParticipant(room).performRpc({
+      destinationIdentity: destination,
+      method: spec.name,
+      payload,
+      ...(timeoutMs !== undefined ? { responseTimeout: timeoutMs } : {}),
+    });
+    reply = await (callOptions.signal ? raceAbort(pending, callOptions.signal) : pending);
+  } catch (e) {
+    throw LkrpcError.from(e, registry);
+  }
+
+  if (spec.maxResponseBytes > 0) {
+    const n = utf8Length(reply);
+    if (n > spec.maxResponseBytes) throw tooLarge(Code.RESPONSE_PAYLOAD_TOO_LARGE, n, spec.maxResponseBytes, spec.name);
+  }
+  // The handler answers in the caller's form, but read whatever arrived: a
+  // hand-written handler in another language may not.
+  try {
+    return decodeMessage(output, reply).message;
+  } catch (e) {
+    throw new LkrpcError(Code.MALFORMED_RESPONSE, `reply of ${spec.name} does not decode: ${errorText(e)}`, {
+      cause: e,
+    });
+  }
+}
+
+/** The error for a payload over a method's size limit, on either side (as Go words it). */
+export function tooLarge(code: number, size: number, limit: number, method: string): LkrpcError {
+  return new LkrpcError(code, `${BUILTIN_MESSAGES[code]}: ${size} bytes, limit ${limit} for ${method}`);
+}
+
+function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    if (signal.aborted) return onAbort();
+    signal.addEventListener("abort", onAbort, { once: true });
+    p.then(
+      (v) => {
+        signal.removeEventListener("abort", onAbort);
+        resolve(v);
+      },
+      (e) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(e);
+      },
+    );
+  });
+}

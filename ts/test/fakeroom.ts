@@ -1,0 +1,73 @@
+// An in-process stand-in for the SDKs' RPC surface: performRpc on one fake
+// room runs the handler registered on another, with an RpcError class that
+// behaves as livekit-client's and rtc-node's do (only its own instances
+// carry a code; anything else becomes 1500).
+import type { PerformRpcParams, RpcMethodHandler, RpcRoom } from "../src/index.js";
+
+export class FakeRpcError extends Error {
+  constructor(
+    public code: number,
+    message: string,
+    public data?: string,
+  ) {
+    super(message);
+  }
+}
+
+export class FakeNetwork {
+  rooms = new Map<string, FakeRoom>();
+  join(identity: string): FakeRoom {
+    const r = new FakeRoom(this, identity);
+    this.rooms.set(identity, r);
+    return r;
+  }
+}
+
+export class FakeRoom implements RpcRoom {
+  handlers = new Map<string, RpcMethodHandler>();
+  calls: PerformRpcParams[] = [];
+  /** Make the nth registration (0-based) throw. */
+  failRegistrationAt = -1;
+  registrations = 0;
+  /** When set, performRpc answers this instead of routing. */
+  answer?: (p: PerformRpcParams) => Promise<string>;
+
+  constructor(
+    private net: FakeNetwork,
+    public identity: string,
+  ) {}
+
+  registerRpcMethod(method: string, handler: RpcMethodHandler): void {
+    if (this.registrations++ === this.failRegistrationAt) throw new Error("registration refused");
+    if (this.handlers.has(method)) throw new Error(`RPC handler already registered for method ${method}`);
+    this.handlers.set(method, handler);
+  }
+
+  unregisterRpcMethod(method: string): void {
+    this.handlers.delete(method);
+  }
+
+  get localParticipant() {
+    return {
+      performRpc: async (p: PerformRpcParams): Promise<string> => {
+        this.calls.push(p);
+        if (this.answer) return this.answer(p);
+        const dest = this.net.rooms.get(p.destinationIdentity);
+        if (!dest) throw new FakeRpcError(1401, "Recipient not found");
+        const h = dest.handlers.get(p.method);
+        if (!h) throw new FakeRpcError(1400, "Method not supported at destination");
+        try {
+          return await h({
+            requestId: "req-" + this.calls.length,
+            callerIdentity: this.identity,
+            payload: p.payload,
+            responseTimeout: p.responseTimeout ?? 15000,
+          });
+        } catch (e) {
+          if (e instanceof FakeRpcError) throw new FakeRpcError(e.code, e.message, e.data);
+          throw new FakeRpcError(1500, "Application error in method handler");
+        }
+      },
+    };
+  }
+}
