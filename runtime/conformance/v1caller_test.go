@@ -64,10 +64,13 @@ func TestV1Caller_PayloadOver15360ToProtocol0Fails1402WithoutSending(t *testing.
 	}
 }
 
-// §1: an unknown participant is client protocol 0.
+// §1: an unknown participant is client protocol 0: a request to it is a v1
+// packet. One too large for a packet is not refused with 1402 but waits for
+// the room's word (§7): here it never comes, so 1401 at the ack deadline,
+// with nothing sent.
 func TestVersion_UnknownParticipantTreatedAsProtocol0(t *testing.T) {
 	b := newBed(t, memroom.WithAnnounceDelay(time.Hour)) // nobody is announced to alice
-	alice := b.engine("alice", v2)
+	alice := b.engine("alice", v2, engine.WithAckTimeout(200*time.Millisecond))
 	bob := b.engine("bob", v2)
 	serve(t, bob, "echo", echo)
 
@@ -75,8 +78,12 @@ func TestVersion_UnknownParticipantTreatedAsProtocol0(t *testing.T) {
 	if r.Request.Form != transport.FormPacket {
 		t.Errorf("request to a not-yet-announced v2 peer went as %v, want a v1 packet", r.Request)
 	}
+	before := len(b.log.all())
 	_, err := call(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: strings.Repeat("x", 15361)})
-	wantCode(t, err, rpcerr.RequestPayloadTooLarge)
+	wantCode(t, err, rpcerr.RecipientNotFound)
+	if after := b.log.all(); len(after) != before {
+		t.Errorf("a request to an unannounced peer put packets on the wire:\n%s", describe(after[before:]))
+	}
 }
 
 // §1: compare with >= 1, never == 1: a peer advertising 3 gets streams v2.

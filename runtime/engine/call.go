@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"time"
 	"unicode/utf8"
@@ -60,7 +61,17 @@ func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, e
 	if err != nil {
 		return transport.Reply{}, err
 	}
-	f, rerr := e.chooseForm(e.participant(c.Destination), len(c.Payload), c.Force, rpcerr.RequestPayloadTooLarge)
+	dest := e.peer(c.Destination)
+	if mustWait(dest, len(c.Payload), c.Force) {
+		start := time.Now()
+		if dest, err = e.awaitDestination(ctx, c.Destination, min(e.cfg.ackTimeout, timeout)); err != nil {
+			return transport.Reply{}, err
+		}
+		// The response deadline runs from the call's start: the wait is
+		// part of it, and what is left is what the handler is told.
+		timeout = max(timeout-time.Since(start), time.Millisecond)
+	}
+	f, rerr := e.chooseForm(dest, len(c.Payload), c.Force, rpcerr.RequestPayloadTooLarge)
 	if rerr != nil {
 		return transport.Reply{}, rerr
 	}
@@ -116,6 +127,80 @@ func validateCall(c transport.Call) error {
 	return nil
 }
 
+// mustWait reports whether a call should wait for the room to announce its
+// destination before choosing the request's form (PROTOCOL.md §7): only
+// when waiting can change the outcome. A destination the room has not
+// announced and that has not proved a protocol by its own requests counts
+// as protocol 0; a payload that fits a v1 packet goes at once as one, which
+// every peer accepts, and a forced form is sent as forced. Only a payload
+// too large for a packet would fail (1402) for want of knowing.
+func mustWait(dest peer, size int, force transport.Form) bool {
+	return !dest.announced && dest.ClientProtocol < link.ProtocolRPCv2 &&
+		force == transport.FormNone && size > MaxPacketPayload
+}
+
+// awaitDestination waits up to bound for the room to announce identity.
+// The bound is the call's ack deadline or its response deadline, whichever
+// comes first: a destination that is not in the room by then would not
+// have acked either, and the call fails with 1401 (RecipientNotFound).
+// ctx ending fails the call as ctx does; the engine or link ending, with
+// 1503.
+func (e *Engine) awaitDestination(ctx context.Context, identity string, bound time.Duration) (peer, error) {
+	wctx, cancel := context.WithTimeout(ctx, bound)
+	defer cancel()
+	start := time.Now()
+	e.log.Debug(logAwaiting, "destination", identity, "bound", bound)
+	p, err := e.WaitParticipant(wctx, identity)
+	switch {
+	case err == nil:
+		e.log.Debug(logAnnounced, "destination", identity, "waited", time.Since(start),
+			"client_protocol", p.ClientProtocol)
+		return peer{Participant: p, announced: true}, nil
+	case ctx.Err() != nil:
+		return peer{}, rpcerr.FromContext(ctx)
+	case wctx.Err() != nil:
+		return peer{}, notFound(identity, bound)
+	}
+	if uerr := e.unavailable(); uerr != nil {
+		return peer{}, uerr
+	}
+	return peer{}, rpcerr.New(rpcerr.RecipientDisconnected, "link lost: "+err.Error())
+}
+
+// Debug messages around a call's wait for its destination; tests wait for
+// them, and the waited attribute measures the join window.
+const (
+	logAwaiting  = "lkrpc: destination not announced yet; waiting for the room"
+	logAnnounced = "lkrpc: destination announced"
+)
+
+// notFound is how a call ends when the room has not announced its
+// destination within the call's ack deadline (or its response deadline,
+// when that is sooner).
+func notFound(identity string, within time.Duration) *rpcerr.Error {
+	return rpcerr.BuiltinData(rpcerr.RecipientNotFound,
+		fmt.Sprintf("participant %s is not in the room: the room did not announce it within %v", identity, within))
+}
+
+// unavailable is the error of a new call when the engine is closed or its
+// link lost; nil otherwise. Each caller gets its own error value.
+func (e *Engine) unavailable() error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.unavailableLocked()
+}
+
+func (e *Engine) unavailableLocked() error {
+	switch {
+	case e.closed:
+		return rpcerr.New(rpcerr.RecipientDisconnected, "engine closed")
+	case e.lost != nil:
+		lost := *e.lost
+		return &lost
+	}
+	return nil
+}
+
 // timeoutMillis is d as the wire's response_timeout_ms.
 func timeoutMillis(d time.Duration) uint32 {
 	ms := max(d.Milliseconds(), 1)
@@ -130,15 +215,11 @@ func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*
 
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	switch {
-	case e.closed:
+	if err := e.unavailableLocked(); err != nil {
 		cancelSend()
-		return nil, nil, rpcerr.New(rpcerr.RecipientDisconnected, "engine closed")
-	case e.lost != nil:
-		cancelSend()
-		lost := *e.lost // each caller gets its own error value
-		return nil, nil, &lost
-	case e.pending[id] != nil:
+		return nil, nil, err
+	}
+	if e.pending[id] != nil {
 		cancelSend()
 		return nil, nil, rpcerr.New(rpcerr.SendFailed, "duplicate request id "+id+" (check WithIDs)")
 	}
@@ -160,8 +241,18 @@ func (e *Engine) armAckTimer(p *pendingCall) {
 		return
 	}
 	p.ackTimer = time.AfterFunc(e.cfg.ackTimeout, func() {
-		e.finish(p, transport.Reply{}, rpcerr.Builtin(rpcerr.ConnectionTimeout))
+		e.finish(p, transport.Reply{}, e.noAck(p.dest))
 	})
+}
+
+// noAck is how a call ends without an ack: 1501, or 1401 when the room has
+// not announced the destination by then either (it is not in the room: the
+// SFU dropped the request), as a call that waited for it would end.
+func (e *Engine) noAck(dest string) *rpcerr.Error {
+	if _, ok := e.link.Participant(dest); !ok {
+		return notFound(dest, e.cfg.ackTimeout)
+	}
+	return rpcerr.Builtin(rpcerr.ConnectionTimeout)
 }
 
 // armResponseTimer starts the response timer once the request is published,

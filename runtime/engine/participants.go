@@ -8,12 +8,22 @@ import (
 	"github.com/lkrpc/lkrpc/runtime/link"
 )
 
-// roster is what the engine learns about remote participants from the
-// link's events: it wakes WaitParticipant when the room announces someone.
-// The link remains the one source of what a participant advertises.
+// maxLearned bounds the learned-protocol table. An entry normally goes when
+// the room announces its participant (at most ~3 s after it joined) or when
+// it leaves; one that leaves before it was announced produces no event, so
+// without a bound such entries would pile up.
+const maxLearned = 1024
+
+// roster is what the engine learns about remote participants beyond the
+// link's table: it wakes WaitParticipant when the room announces someone,
+// and it remembers the client protocol a participant has proved by what it
+// sent before the room announced it (the join window, PROTOCOL.md §7).
+// The link's table stays the one source of what a participant advertises:
+// once the room has announced a participant, its word wins.
 type roster struct {
 	mu      sync.Mutex
 	watches map[string]*watch // identity → the waiters for its announcement
+	learned map[string]int32  // identity → client protocol it has proved; not yet announced
 }
 
 // watch is closed (ch) when its identity is announced; n counts the waiters
@@ -25,6 +35,7 @@ type watch struct {
 
 func (r *roster) init() {
 	r.watches = make(map[string]*watch)
+	r.learned = make(map[string]int32)
 }
 
 // watch returns a channel closed when identity is next announced (joined
@@ -48,10 +59,12 @@ func (r *roster) watch(identity string) (<-chan struct{}, func()) {
 	}
 }
 
-// announced wakes the waiters for identity.
+// announced wakes the waiters for identity and drops what was learned of it:
+// from now on the room's word counts.
 func (r *roster) announced(identity string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	delete(r.learned, identity)
 	if w := r.watches[identity]; w != nil {
 		delete(r.watches, identity)
 		close(w.ch)
@@ -60,7 +73,62 @@ func (r *roster) announced(identity string) {
 
 // left forgets what was learned about identity: a participant that joins
 // again under the same identity is a new session.
-func (r *roster) left(identity string) {}
+func (r *roster) left(identity string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.learned, identity)
+}
+
+// learn records that identity speaks at least protocol.
+func (r *roster) learn(identity string, protocol int32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if protocol <= r.learned[identity] {
+		return
+	}
+	if _, ok := r.learned[identity]; !ok && len(r.learned) >= maxLearned {
+		for old := range r.learned { // any one: all are a few seconds old at most
+			delete(r.learned, old)
+			break
+		}
+	}
+	r.learned[identity] = protocol
+}
+
+// floor is the client protocol identity has proved (0 when nothing).
+func (r *roster) floor(identity string) int32 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.learned[identity]
+}
+
+// peer is what the engine knows of a remote participant when it chooses a
+// payload's form.
+type peer struct {
+	link.Participant
+	// announced: the room has announced it, so Participant is the room's
+	// word. Otherwise only Identity is known and ClientProtocol is the
+	// protocol it has proved by sending an RPC v2 request (0 when none).
+	announced bool
+}
+
+// peer returns what is known of identity now.
+func (e *Engine) peer(identity string) peer {
+	if p, ok := e.link.Participant(identity); ok {
+		return peer{Participant: p, announced: true}
+	}
+	return peer{Participant: link.Participant{Identity: identity, ClientProtocol: e.roster.floor(identity)}}
+}
+
+// learnProtocol records that identity, which sent an RPC v2 request, speaks
+// at least protocol, unless the room has already said what it speaks.
+// It runs on the link's receive goroutine, in order with the announcement
+// events, so an announcement either precedes it (and wins) or clears it.
+func (e *Engine) learnProtocol(identity string, protocol int32) {
+	if _, ok := e.link.Participant(identity); !ok {
+		e.roster.learn(identity, protocol)
+	}
+}
 
 // WaitParticipant returns what the room says about identity: at once when
 // the room has already announced it, otherwise when its announcement

@@ -135,6 +135,11 @@ func (e *Engine) onRequestStream(ev datastream.Event) {
 		})
 		return
 	}
+	if in.version == versionStream {
+		// An RPC v2 request proves that its caller speaks at least client
+		// protocol 1, which matters while the room has not announced it.
+		e.learnProtocol(ev.Sender, link.ProtocolRPCv2)
+	}
 	body := make(chan datastream.Event, 1)
 	in.body = body
 	if e.goServe(ev.Sender, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) }) {

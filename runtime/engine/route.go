@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"fmt"
+
 	"github.com/livekit/protocol/livekit"
 
 	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
@@ -15,27 +17,30 @@ type form struct {
 	opts   datastream.SendOptions // for streams: what the recipient accepts
 }
 
-// chooseForm applies DESIGN.md's transport choice to a payload of size bytes
-// for peer. It serves requests and replies alike: tooLarge is the code for a
-// payload that must go as a v1 packet but exceeds MaxPacketPayload (1402 for
+// chooseForm applies PROTOCOL.md §6 to a payload of size bytes for dest. It
+// serves requests and replies alike: tooLarge is the code for a payload
+// that must go as a v1 packet but exceeds MaxPacketPayload (1402 for
 // requests, 1504 for replies). Replies are never forced (transport.FormNone).
-func (e *Engine) chooseForm(dest link.Participant, size int, force transport.Form, tooLarge int) (form, *rpcerr.Error) {
+// Single-packet and compressed streams need the room's word that dest
+// accepts them; a protocol learned from dest's own requests (§7) only ever
+// proves 1, which plain streams serve.
+func (e *Engine) chooseForm(dest peer, size int, force transport.Form, tooLarge int) (form, *rpcerr.Error) {
 	protocol := dest.ClientProtocol
-	streamsV2 := protocol >= link.ProtocolStreamsV2
+	streamsV2 := dest.announced && protocol >= link.ProtocolStreamsV2
 	streamForm := form{stream: true, opts: e.cfg.sendOptions(
 		streamsV2,
 		streamsV2 && dest.Has(livekit.ClientInfo_CAP_COMPRESSION_DEFLATE_RAW),
 	)}
-	packetForm := func() (form, *rpcerr.Error) {
+	packetForm := func(why string) (form, *rpcerr.Error) {
 		if size > MaxPacketPayload {
-			return form{}, rpcerr.Builtin(tooLarge)
+			return form{}, rpcerr.BuiltinData(tooLarge, why)
 		}
 		return form{}, nil
 	}
 
 	switch force {
 	case transport.FormPacket:
-		return packetForm()
+		return packetForm(fmt.Sprintf("the call forces an RPC v1 packet, which carries at most %d bytes", MaxPacketPayload))
 	case transport.FormStream, transport.FormInline:
 		return streamForm, nil
 	case transport.FormNone:
@@ -50,16 +55,18 @@ func (e *Engine) chooseForm(dest link.Participant, size int, force transport.For
 	case protocol == link.ProtocolRPCv2:
 		return form{}, nil
 	default:
-		return packetForm()
+		return packetForm(protocol0Why(dest))
 	}
 }
 
-// participant returns what the link knows of identity; an unknown participant is
-// treated as client protocol 0.
-func (e *Engine) participant(identity string) link.Participant {
-	p, ok := e.link.Participant(identity)
-	if !ok {
-		return link.Participant{Identity: identity}
+// protocol0Why is the Data of a 1402 or 1504 for a peer treated as client
+// protocol 0: whether the peer said so or the room has not said anything
+// yet (the join window) is the difference between "cannot" and "not yet".
+func protocol0Why(dest peer) string {
+	if dest.announced {
+		return fmt.Sprintf("participant %s advertises client protocol %d: RPC v1 packets only, at most %d bytes",
+			dest.Identity, dest.ClientProtocol, MaxPacketPayload)
 	}
-	return p
+	return fmt.Sprintf("participant %s is not known to the room yet; treated as client protocol 0: RPC v1 packets only, at most %d bytes",
+		dest.Identity, MaxPacketPayload)
 }

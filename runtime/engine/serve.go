@@ -78,14 +78,15 @@ func (e *Engine) serve(ctx context.Context, in *inbound, overLimit bool) {
 	}
 	// The caller's response timer starts once its upload is done, so the
 	// handler's deadline runs from when the whole request was here.
-	hctx, cancel := context.WithDeadline(ctx, in.received.Add(in.timeout))
+	deadline := in.received.Add(in.timeout)
+	hctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	payload, err := e.runHandler(hctx, h, in)
 	if err != nil {
 		e.sendError(ctx, in.caller, in.id, wireError(err))
 		return
 	}
-	e.reply(ctx, in, payload)
+	e.reply(ctx, in, payload, deadline)
 }
 
 // awaitBody waits for a request stream's body. It reports false when there
@@ -161,13 +162,17 @@ func wireError(err error) *rpcerr.Error {
 
 // reply sends a successful result the way the caller's client protocol
 // allows: a packet, a plain stream, or an inline/compressed stream.
-func (e *Engine) reply(ctx context.Context, in *inbound, payload string) {
+func (e *Engine) reply(ctx context.Context, in *inbound, payload string, deadline time.Time) {
 	if !utf8.ValidString(payload) {
 		e.log.Warn("lkrpc: handler returned invalid UTF-8, answering 1500", "method", in.method, "request_id", in.id)
 		e.sendError(ctx, in.caller, in.id, rpcerr.BuiltinData(rpcerr.ApplicationError, "handler returned a payload that is not valid UTF-8"))
 		return
 	}
-	f, rerr := e.chooseForm(e.participant(in.caller), len(payload), transport.FormNone, rpcerr.ResponsePayloadTooLarge)
+	caller, ok := e.replyPeer(ctx, in, len(payload), deadline)
+	if !ok {
+		return
+	}
+	f, rerr := e.chooseForm(caller, len(payload), transport.FormNone, rpcerr.ResponsePayloadTooLarge)
 	if rerr != nil {
 		e.sendError(ctx, in.caller, in.id, rerr)
 		return
@@ -187,4 +192,33 @@ func (e *Engine) reply(ctx context.Context, in *inbound, payload string) {
 	if _, err := e.sendStream(ctx, out, f.opts); err != nil {
 		e.log.Debug("lkrpc: sending response stream failed", "request_id", in.id, "caller", in.caller, "err", err)
 	}
+}
+
+// replyPeer is what is known of the caller when its reply is ready. A
+// caller the room has not announced yet (PROTOCOL.md §7) that sent its
+// request as a v1 packet has proved nothing: when the reply is too large
+// for a packet, the room's word decides between a stream and 1504, so it
+// is awaited until the caller stops waiting (deadline). It reports false
+// when there is nobody left to answer (the caller left, the engine ended).
+func (e *Engine) replyPeer(ctx context.Context, in *inbound, size int, deadline time.Time) (peer, bool) {
+	caller := e.peer(in.caller)
+	if !mustWait(caller, size, transport.FormNone) {
+		return caller, true
+	}
+	wctx, cancel := context.WithDeadline(ctx, deadline)
+	defer cancel()
+	start := time.Now()
+	e.log.Debug("lkrpc: caller not announced yet; waiting for the room before replying",
+		"caller", in.caller, "request_id", in.id, "reply_bytes", size)
+	p, err := e.WaitParticipant(wctx, in.caller)
+	switch {
+	case err == nil:
+		e.log.Debug("lkrpc: caller announced", "caller", in.caller, "request_id", in.id,
+			"waited", time.Since(start), "client_protocol", p.ClientProtocol)
+		return peer{Participant: p, announced: true}, true
+	case ctx.Err() != nil:
+		return peer{}, false
+	}
+	// Past the deadline: 1504 saying the caller was never announced.
+	return caller, true
 }

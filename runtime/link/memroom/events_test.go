@@ -105,6 +105,24 @@ func TestAnnounceDelayEventuallyAnnounces(t *testing.T) {
 	}
 }
 
+func TestAnnounceEndsTheDelayNow(t *testing.T) {
+	r := newTestRoom(t, WithAnnounceDelay(time.Hour))
+	a, alice := join(t, r, "alice")
+	join(t, r, "bob")
+	r.Announce("bob")
+	expectEvent(t, alice, link.Joined, "bob")
+	if _, ok := a.Participant("bob"); !ok {
+		t.Error("announced but Participant(bob) unknown")
+	}
+	r.Announce("bob")    // already announced: nothing more
+	r.Announce("nobody") // not in the room: nothing
+	join(t, r, "carol")
+	r.Announce("carol")
+	if ev := alice.nextEvent(t); ev.Kind != link.Joined || ev.Participant.Identity != "carol" {
+		t.Fatalf("event %v %q, want carol joined (and no second event for bob)", ev.Kind, ev.Participant.Identity)
+	}
+}
+
 func TestCloseIsLeave(t *testing.T) {
 	r := newTestRoom(t)
 	a, alice := join(t, r, "alice")

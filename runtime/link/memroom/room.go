@@ -116,6 +116,22 @@ func (r *Room) Join(identity string, opts ...JoinOption) (*Link, error) {
 	return p, nil
 }
 
+// Announce tells the others about identity now, rather than when the
+// room's announce delay (WithAnnounceDelay) runs out: tests use it with a
+// long delay to choose the moment the join window closes. It does nothing
+// for an identity not in the room or already announced.
+func (r *Room) Announce(identity string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	p := r.byID[identity]
+	if p == nil || p.announce == nil {
+		return
+	}
+	r.stopLocked(p.announce)
+	p.announce = nil
+	r.announceLocked(p)
+}
+
 // announceLocked tells everyone who does not know p yet that it joined.
 func (r *Room) announceLocked(p *Link) {
 	for _, q := range r.members {
