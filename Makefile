@@ -65,7 +65,7 @@ e2e-install:
 	./e2e/install.sh
 
 ## e2e: real livekit-server, browser and Go peers, inside a private network namespace (needs root).
-e2e: e2e-install
+e2e: e2e-install ts-build
 	LKRPC_E2E=1 $(GO) test -race -count=1 -timeout 20m ./runtime/link/... ./e2e/...
 	@cat .cache/e2e/matrix-timings.md 2>/dev/null || true
 

@@ -137,7 +137,20 @@ const nodeBuffer = (globalThis as { Buffer?: NodeBufferLike }).Buffer;
 const nativeFromBase64 = (Uint8Array as unknown as Base64Native).fromBase64;
 const nativeToBase64 = (Uint8Array.prototype as unknown as { toBase64?: () => string }).toBase64;
 
-const base64Pattern = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+/** Whether s is standard padded base64 (a loop: a regular expression overflows the stack on megabytes). */
+function isStdBase64(s: string): boolean {
+  if (s.length % 4 !== 0) return false;
+  let end = s.length;
+  if (end > 0 && s.charCodeAt(end - 1) === 0x3d) end--;
+  if (end > 0 && s.charCodeAt(end - 1) === 0x3d && end === s.length - 1) end--;
+  for (let i = 0; i < end; i++) {
+    const c = s.charCodeAt(i);
+    const ok =
+      (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a) || (c >= 0x30 && c <= 0x39) || c === 0x2b || c === 0x2f;
+    if (!ok) return false;
+  }
+  return true;
+}
 
 /** Standard padded base64 of bytes. */
 export function bytesToBase64(bytes: Uint8Array): string {
@@ -158,7 +171,7 @@ export function base64ToBytes(s: string): Uint8Array {
       throw new Error(`illegal base64 data: ${errorText(e)}`);
     }
   }
-  if (!base64Pattern.test(s)) throw new Error("illegal base64 data");
+  if (!isStdBase64(s)) throw new Error("illegal base64 data");
   if (nodeBuffer) return nodeBuffer.from(s, "base64");
   return base64Decode(s);
 }

@@ -141,3 +141,11 @@ test("utf8Length counts UTF-8 bytes", () => {
   assert.equal(utf8Length("✓"), 3);
   assert.equal(utf8Length("𝄞"), 4);
 });
+
+test("megabytes of base64 decode (no regular expression on the whole payload)", () => {
+  const bytes = new Uint8Array(10 << 20).map((_, i) => i * 7);
+  const b64 = bytesToBase64(bytes);
+  assert.equal(base64ToBytes(b64).length, bytes.length);
+  assert.throws(() => base64ToBytes(b64.slice(0, -4) + "A=A="), /illegal base64/);
+  assert.throws(() => base64ToBytes("A==="), /illegal base64/);
+});
