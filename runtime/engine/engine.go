@@ -26,12 +26,12 @@ type Engine struct {
 	life    context.Context
 	endLife context.CancelFunc
 
-	mu       sync.Mutex
-	closed   bool          // Close was called: no new goroutines, no new calls
-	lost     *rpcerr.Error // the link reported Disconnected: new calls fail with it
-	pending  map[string]*pendingCall
-	handlers map[string]*registration
-	callers  map[string]*callerState // handlers running per caller identity
+	pending  *pendingTable // outgoing calls
+	handlers *registry
+
+	mu      sync.Mutex
+	closed  bool                    // Close was called: no new goroutines
+	callers map[string]*callerState // handlers running per caller identity
 
 	// recvMu serialises the receive side: the assembler is not safe for
 	// concurrent use and streams maps its open request streams.
@@ -49,11 +49,6 @@ type Engine struct {
 
 	wg        sync.WaitGroup // every goroutine the engine starts
 	closeOnce sync.Once
-}
-
-// registration is one Register call; unregistering removes only its own entry.
-type registration struct {
-	handler transport.Handler
 }
 
 // callerState tracks the handlers running for one caller so that they can be
@@ -88,8 +83,8 @@ func New(l link.Link, opts ...Option) (*Engine, error) {
 		log:      cfg.logger,
 		life:     life,
 		endLife:  endLife,
-		pending:  make(map[string]*pendingCall),
-		handlers: make(map[string]*registration),
+		pending:  newPendingTable(cfg.logger),
+		handlers: newRegistry(),
 		callers:  make(map[string]*callerState),
 		streams:  make(map[streamKey]chan<- datastream.Event),
 		done:     make(chan struct{}),
@@ -144,35 +139,7 @@ func acceptRPCStream(_ string, h *livekit.DataStream_Header) bool {
 // or method is already registered. The returned func unregisters it and is
 // harmless to call more than once.
 func (e *Engine) Register(method string, h transport.Handler) (unregister func(), err error) {
-	if method == "" {
-		return nil, errors.New("lkrpc engine: register: empty method name")
-	}
-	if h == nil {
-		return nil, errors.New("lkrpc engine: register " + method + ": nil handler")
-	}
-	reg := &registration{handler: h}
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if _, dup := e.handlers[method]; dup {
-		return nil, errors.New("lkrpc engine: method " + method + " is already registered")
-	}
-	e.handlers[method] = reg
-	return func() {
-		e.mu.Lock()
-		defer e.mu.Unlock()
-		if e.handlers[method] == reg {
-			delete(e.handlers, method)
-		}
-	}, nil
-}
-
-func (e *Engine) handler(method string) transport.Handler {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if reg := e.handlers[method]; reg != nil {
-		return reg.handler
-	}
-	return nil
+	return e.handlers.add(method, h)
 }
 
 // Close fails every pending call with 1503 ("engine closed"), cancels
@@ -183,11 +150,8 @@ func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
 		e.mu.Lock()
 		e.closed = true
-		calls := e.detachAllLocked()
 		e.mu.Unlock()
-		for _, p := range calls {
-			p.settle(transport.Reply{}, rpcerr.New(rpcerr.RecipientDisconnected, "engine closed"))
-		}
+		e.pending.detachAll(rpcerr.New(rpcerr.RecipientDisconnected, "engine closed"))
 		e.end(nil)
 		e.endLife()
 		e.wg.Wait()

@@ -33,7 +33,7 @@ func (r *receiver) ReceivePacket(pkt *livekit.DataPacket) {
 	case *livekit.DataPacket_RpcRequest:
 		e.onRequestPacket(sender, v.RpcRequest)
 	case *livekit.DataPacket_RpcAck:
-		e.acknowledge(sender, v.RpcAck.GetRequestId())
+		e.pending.acknowledge(sender, v.RpcAck.GetRequestId())
 	case *livekit.DataPacket_RpcResponse:
 		e.onResponsePacket(sender, v.RpcResponse)
 	case *livekit.DataPacket_StreamHeader, *livekit.DataPacket_StreamChunk, *livekit.DataPacket_StreamTrailer:
@@ -55,7 +55,7 @@ func (r *receiver) ParticipantChanged(ev link.Event) {
 		return
 	}
 	e.roster.left(identity)
-	e.failCallsTo(identity)
+	e.pending.failTo(identity, func() error { return rpcerr.Builtin(rpcerr.RecipientDisconnected) })
 	e.cancelCaller(identity)
 	e.recvMu.Lock()
 	defer e.recvMu.Unlock()
@@ -70,15 +70,7 @@ func (r *receiver) Disconnected(err error) {
 	if err != nil {
 		cause = "link lost: " + err.Error()
 	}
-	e.mu.Lock()
-	if e.lost == nil {
-		e.lost = rpcerr.New(rpcerr.RecipientDisconnected, cause)
-	}
-	calls := e.detachAllLocked()
-	e.mu.Unlock()
-	for _, p := range calls {
-		p.settle(transport.Reply{}, rpcerr.New(rpcerr.RecipientDisconnected, cause))
-	}
+	e.pending.detachAll(rpcerr.New(rpcerr.RecipientDisconnected, cause))
 	e.end(err)
 	e.endLife()
 }
@@ -88,16 +80,16 @@ func (e *Engine) onResponsePacket(sender string, resp *livekit.RpcResponse) {
 	id := resp.GetRequestId()
 	switch v := resp.GetValue().(type) {
 	case *livekit.RpcResponse_Payload:
-		e.resolve(sender, id, transport.Reply{Payload: v.Payload, Response: packetTransfer(v.Payload)}, nil)
+		e.pending.resolve(sender, id, transport.Reply{Payload: v.Payload, Response: packetTransfer(v.Payload)}, nil)
 	case *livekit.RpcResponse_Error:
 		re := v.Error
-		e.resolve(sender, id, transport.Reply{}, &rpcerr.Error{Code: int(re.GetCode()), Message: re.GetMessage(), Data: re.GetData()})
+		e.pending.resolve(sender, id, transport.Reply{}, &rpcerr.Error{Code: int(re.GetCode()), Message: re.GetMessage(), Data: re.GetData()})
 	case *livekit.RpcResponse_CompressedPayload:
 		// No SDK sends it (PROTOCOL.md §2); fail the call rather than let it time out.
-		e.resolve(sender, id, transport.Reply{}, rpcerr.New(rpcerr.ApplicationError, "unsupported compressed_payload response"))
+		e.pending.resolve(sender, id, transport.Reply{}, rpcerr.New(rpcerr.ApplicationError, "unsupported compressed_payload response"))
 	default:
 		// A response with neither payload nor error: an empty success.
-		e.resolve(sender, id, transport.Reply{Response: packetTransfer("")}, nil)
+		e.pending.resolve(sender, id, transport.Reply{Response: packetTransfer("")}, nil)
 	}
 }
 
@@ -178,10 +170,10 @@ func (e *Engine) onResponseStream(ev datastream.Event) {
 		return
 	}
 	if ev.Kind == datastream.Completed {
-		e.resolve(ev.Sender, id, transport.Reply{Payload: ev.Text, Response: streamTransfer(ev.Info)}, nil)
+		e.pending.resolve(ev.Sender, id, transport.Reply{Payload: ev.Text, Response: streamTransfer(ev.Info)}, nil)
 		return
 	}
 	e.log.Debug("lkrpc: response stream failed", "request_id", id, "sender", ev.Sender, "err", ev.Err)
-	e.resolve(ev.Sender, id, transport.Reply{},
+	e.pending.resolve(ev.Sender, id, transport.Reply{},
 		rpcerr.New(rpcerr.ApplicationError, "error reading RPC response payload: "+errText(ev.Err)))
 }

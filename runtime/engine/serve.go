@@ -71,7 +71,7 @@ func (e *Engine) serve(ctx context.Context, in *inbound, overLimit bool) {
 		return
 	}
 
-	h := e.handler(in.method)
+	h := e.handlers.lookup(in.method)
 	if h == nil {
 		e.sendError(ctx, in.caller, in.id, rpcerr.Builtin(rpcerr.UnsupportedMethod))
 		return
@@ -192,33 +192,4 @@ func (e *Engine) reply(ctx context.Context, in *inbound, payload string, deadlin
 	if _, err := e.sendStream(ctx, out, f.opts); err != nil {
 		e.log.Debug("lkrpc: sending response stream failed", "request_id", in.id, "caller", in.caller, "err", err)
 	}
-}
-
-// replyPeer is what is known of the caller when its reply is ready. A
-// caller the room has not announced yet (PROTOCOL.md §7) that sent its
-// request as a v1 packet has proved nothing: when the reply is too large
-// for a packet, the room's word decides between a stream and 1504, so it
-// is awaited until the caller stops waiting (deadline). It reports false
-// when there is nobody left to answer (the caller left, the engine ended).
-func (e *Engine) replyPeer(ctx context.Context, in *inbound, size int, deadline time.Time) (peer, bool) {
-	caller := e.peer(in.caller)
-	if !mustWait(caller, size, transport.FormNone) {
-		return caller, true
-	}
-	wctx, cancel := context.WithDeadline(ctx, deadline)
-	defer cancel()
-	start := time.Now()
-	e.log.Debug("lkrpc: caller not announced yet; waiting for the room before replying",
-		"caller", in.caller, "request_id", in.id, "reply_bytes", size)
-	p, err := e.WaitParticipant(wctx, in.caller)
-	switch {
-	case err == nil:
-		e.log.Debug("lkrpc: caller announced", "caller", in.caller, "request_id", in.id,
-			"waited", time.Since(start), "client_protocol", p.ClientProtocol)
-		return peer{Participant: p, announced: true}, true
-	case ctx.Err() != nil:
-		return peer{}, false
-	}
-	// Past the deadline: 1504 saying the caller was never announced.
-	return caller, true
 }

@@ -1,0 +1,121 @@
+package engine
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/livekit/protocol/livekit"
+
+	"github.com/lkrpc/lkrpc/runtime/rpcerr"
+)
+
+// This file is the wire vocabulary of LiveKit RPC (PROTOCOL.md §2, §3): the
+// topics, attribute keys and versions, and the packets built from them.
+// Everything else in the engine speaks through it.
+
+// Wire names of RPC v2 (PROTOCOL.md §3).
+const (
+	TopicRequest  = "lk.rpc_request"
+	TopicResponse = "lk.rpc_response"
+
+	AttrRequestID       = "lk.rpc_request_id"
+	AttrRequestMethod   = "lk.rpc_request_method"
+	AttrResponseTimeout = "lk.rpc_request_response_timeout_ms"
+	AttrRequestVersion  = "lk.rpc_request_version"
+)
+
+// RPC versions carried by requests.
+const (
+	versionPacket = 1 // RpcRequest.version
+	versionStream = 2 // lk.rpc_request_version
+)
+
+// malformedStream is the error data livekit-client sends for an
+// lk.rpc_request stream whose attributes are missing or unparsable.
+const malformedStream = "RPC data stream malformed"
+
+func requestPacket(dest, id, method, payload string, timeoutMs uint32) *livekit.DataPacket {
+	return &livekit.DataPacket{
+		Kind:                  livekit.DataPacket_RELIABLE,
+		DestinationIdentities: []string{dest},
+		Value: &livekit.DataPacket_RpcRequest{RpcRequest: &livekit.RpcRequest{
+			Id:                id,
+			Method:            method,
+			Payload:           payload,
+			ResponseTimeoutMs: timeoutMs,
+			Version:           versionPacket,
+		}},
+	}
+}
+
+func ackPacket(caller, id string) *livekit.DataPacket {
+	return &livekit.DataPacket{
+		Kind:                  livekit.DataPacket_RELIABLE,
+		DestinationIdentities: []string{caller},
+		Value:                 &livekit.DataPacket_RpcAck{RpcAck: &livekit.RpcAck{RequestId: id}},
+	}
+}
+
+func responsePacket(caller, id, payload string) *livekit.DataPacket {
+	return &livekit.DataPacket{
+		Kind:                  livekit.DataPacket_RELIABLE,
+		DestinationIdentities: []string{caller},
+		Value: &livekit.DataPacket_RpcResponse{RpcResponse: &livekit.RpcResponse{
+			RequestId: id,
+			Value:     &livekit.RpcResponse_Payload{Payload: payload},
+		}},
+	}
+}
+
+// errorPacket carries err, truncated to the wire limits.
+func errorPacket(caller, id string, err *rpcerr.Error) *livekit.DataPacket {
+	t := err.Truncated()
+	return &livekit.DataPacket{
+		Kind:                  livekit.DataPacket_RELIABLE,
+		DestinationIdentities: []string{caller},
+		Value: &livekit.DataPacket_RpcResponse{RpcResponse: &livekit.RpcResponse{
+			RequestId: id,
+			Value: &livekit.RpcResponse_Error{Error: &livekit.RpcError{
+				Code:    uint32(max(t.Code, 0)),
+				Message: t.Message,
+				Data:    t.Data,
+			}},
+		}},
+	}
+}
+
+// maxTimeoutMs bounds a response timeout read from the wire, so that
+// converting it to a time.Duration cannot overflow.
+const maxTimeoutMs = int64(time.Duration(1<<63-1) / time.Millisecond)
+
+// requestAttributes are the attributes of an lk.rpc_request stream header
+// (PROTOCOL.md §3.2).
+func requestAttributes(id, method string, timeoutMs uint32) map[string]string {
+	return map[string]string{
+		AttrRequestID:       id,
+		AttrRequestMethod:   method,
+		AttrResponseTimeout: strconv.FormatUint(uint64(timeoutMs), 10),
+		AttrRequestVersion:  strconv.Itoa(versionStream),
+	}
+}
+
+// streamRequest is what the attributes of an lk.rpc_request header say.
+type streamRequest struct {
+	id, method string
+	timeoutMs  int64 // in [0, maxTimeoutMs]; 0 when the caller sent 0 or less
+	version    int
+}
+
+// parseRequestAttributes reads the four lk.rpc_request_* attributes. It
+// reports false when one is missing or unparsable, which PROTOCOL.md §3.3
+// answers with error 1500 and no ack. The timeout is advisory: a negative
+// one reads as 0 (the handler's default) and a huge one is capped.
+func parseRequestAttributes(attrs map[string]string) (streamRequest, bool) {
+	id, method := attrs[AttrRequestID], attrs[AttrRequestMethod]
+	timeoutMs, errT := strconv.ParseInt(attrs[AttrResponseTimeout], 10, 64)
+	version, errV := strconv.Atoi(attrs[AttrRequestVersion])
+	if id == "" || method == "" || errT != nil || errV != nil {
+		return streamRequest{}, false
+	}
+	return streamRequest{id: id, method: method, timeoutMs: min(max(timeoutMs, 0), maxTimeoutMs), version: version}, true
+}
