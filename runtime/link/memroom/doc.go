@@ -14,7 +14,8 @@
 //     and capabilities are announced to the others on join (optionally after
 //     a delay, as the SFU batches joins of participants that do not publish)
 //     and on leave; a newcomer learns of everyone present at once, as from a
-//     JoinResponse;
+//     JoinResponse, and its packets reach the others before its
+//     announcement does (Room.Announce ends a test's delay when it chooses);
 //   - the reliable data channel: per-sender order is kept, delivery is
 //     asynchronous, and Send blocks while the sender's undelivered bytes are
 //     above a high-water mark until they fall to a low-water mark (like a
