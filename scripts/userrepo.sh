@@ -12,7 +12,8 @@
 #     protoc version in protoc-gen-go's header may differ);
 #   * go vet, go build, and runs cmd/inmemory, checking what it prints;
 #   * checks that the code blocks of docs/quickstart.md marked with
-#     `<!-- file: PATH -->` are the files they name.
+#     `<!-- file: PATH -->` are the files they name (`<!-- excerpt: PATH -->`:
+#     lines of the file).
 # Needs Go and protoc (Debian: apt-get install protobuf-compiler).
 #
 # Usage: scripts/userrepo.sh [--real-server]
@@ -88,7 +89,7 @@ step "go vet and go build"
 go vet ./...
 go build -o "$work/bin/" ./...
 
-step "go run ./cmd/inmemory"
+step "cmd/inmemory"
 out=$("$work/bin/inmemory" 2>&1) || fail "cmd/inmemory failed: $out"
 printf '%s\n' "$out"
 want=(
@@ -102,26 +103,41 @@ for re in "${want[@]}"; do
 done
 
 step "docs/quickstart.md quotes the committed files"
+# <!-- file: PATH --> before a code block: the block is the whole file.
+# <!-- excerpt: PATH --> before a code block: each of its lines is a line of the file.
 awk -v root="$root" '
-	/^<!-- file: .* -->$/ { path = $3; marker = NR; next }
+	function slurp(path,    file, line, text) {
+		file = root "/" path; text = ""
+		while ((getline line < file) > 0) text = text line "\n"
+		close(file)
+		return text
+	}
+	/^<!-- (file|excerpt): [^ ]+ -->$/ { kind = $2; path = $3; marker = NR; next }
 	path != "" && !inblock {
-		if (!/^```/) { printf "docs/quickstart.md:%d: a code block must follow the marker of %s\n", marker, path; bad = 1; path = ""; next }
+		if (!/^```/) { printf "docs/quickstart.md:%d: no code block right after the marker of %s\n", marker, path; bad = 1; path = ""; next }
 		inblock = 1; body = ""; next
 	}
 	inblock && /^```$/ {
-		file = root "/" path; want = ""
-		while ((getline line < file) > 0) want = want line "\n"
-		close(file)
-		if (want == "") { printf "docs/quickstart.md: %s: no such file or empty\n", path; bad = 1 }
-		else if (body != want) { printf "docs/quickstart.md: the block marked %s differs from the file\n", path; bad = 1 }
-		n++; inblock = 0; path = ""; next
+		want = slurp(path)
+		if (want == "") {
+			printf "docs/quickstart.md:%d: %s: no such file, or empty\n", marker, path; bad = 1
+		} else if (kind == "file:" && body != want) {
+			printf "docs/quickstart.md:%d: the block differs from %s\n", marker, path; bad = 1
+		} else if (kind == "excerpt:") {
+			n = split(body, lines, "\n")
+			for (i = 1; i <= n; i++)
+				if (lines[i] != "" && index("\n" want, "\n" lines[i] "\n") == 0) {
+					printf "docs/quickstart.md:%d: %s has no line \"%s\"\n", marker, path, lines[i]; bad = 1
+				}
+		}
+		blocks++; inblock = 0; path = ""; next
 	}
 	inblock { body = body $0 "\n" }
 	END {
-		if (n == 0) { print "docs/quickstart.md: no <!-- file: PATH --> blocks"; bad = 1 }
+		if (blocks == 0) { print "docs/quickstart.md: no <!-- file: PATH --> blocks"; bad = 1 }
 		exit bad
 	}
-' "$root/docs/quickstart.md" || fail "docs/quickstart.md quotes files that changed: update the page"
+' "$root/docs/quickstart.md" || fail "docs/quickstart.md no longer quotes the files it names: update the page"
 
 if [[ "$real_server" == 1 ]]; then
 	step "server and client mains on a real livekit-server (e2e/userrepo)"
