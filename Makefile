@@ -21,7 +21,7 @@ demo: generate
 	$(GO) run ./example/demo
 
 ## test: everything CI runs.
-test: check-generated vet ts-test race fuzz e2e
+test: check-generated vet userrepo ts-test race fuzz e2e
 
 ## check-generated: fail when committed generated code differs from a fresh generation.
 check-generated: generate
@@ -33,6 +33,13 @@ check-generated: generate
 
 vet:
 	$(GO) vet ./...
+
+## userrepo: example/quickstart rebuilt from nothing as a user's own repository, in a temp dir:
+## buf and protoc generation equal to the committed code, vet, build, the in-memory program,
+## docs/quickstart.md's quotes (needs protoc). The real-server part is e2e/userrepo, in e2e.
+.PHONY: userrepo
+userrepo:
+	./scripts/userrepo.sh
 
 # --- TypeScript (@lkrpc/lkrpc in ts/) ---
 ## ts-install: npm ci in ts/ (protoc-gen-es for generate, tsc, the SDKs' types) when its lockfile changed.
