@@ -21,14 +21,15 @@ import (
 // is made the moment its side has joined, without waiting to see the other
 // side, with payloads too large for a v1 packet; each must succeed.
 //
-// Measured (LKRPC_E2E=1 go test -race -count=1 -run JoinWindow ./e2e/, 3
-// rounds each, 2 shared cores):
-//   - Go ↔ Go: the newcomer's call, answered by the learned-protocol rule
-//     as a plain stream, 218–327 ms; the earlier participant's call waited
-//     2.89–2.91 s for the newcomer's announcement, 3.18–3.29 s in all.
-//   - browser → Go: 194–335 ms, no wait on the Go side.
-//   - Go → browser: the wait for the browser's announcement took
-//     2.21–2.50 s, the call 2.47–2.84 s in all.
+// Measured (LKRPC_E2E=1 go test -race -count=1 -run JoinWindow ./e2e/, two
+// runs of 3 rounds each, 2 shared cores):
+//   - Go ↔ Go: the newcomer's call, answered by the learned-protocol rule as
+//     a plain stream, 218–327 ms (one 980 ms); the earlier participant's
+//     call waited 2.81–3.08 s for the newcomer's announcement, 3.05–3.51 s
+//     in all.
+//   - browser → Go: 166–335 ms, no wait on the Go side.
+//   - Go → browser: the wait for the browser's announcement took 2.21–2.50 s
+//     (once none: the announcement had come first), the call 0.36–2.84 s.
 
 // joinWindowMethod echoes: a 200 KiB request comes back as a 200 KiB reply.
 const joinWindowMethod = "lkrpc.e2e/JoinWindowEcho"
