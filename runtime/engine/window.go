@@ -101,9 +101,9 @@ func (e *Engine) replyPeer(ctx context.Context, in *inbound, size int, deadline 
 		e.log.Debug("lkrpc: caller announced", "caller", in.caller, "request_id", in.id,
 			"waited", time.Since(start), "client_protocol", p.ClientProtocol)
 		return peer{Participant: p, announced: true}, true
-	case ctx.Err() != nil:
-		return peer{}, false
+	case ctx.Err() == nil && wctx.Err() != nil:
+		// Past the deadline: 1504 saying the caller was never announced.
+		return caller, true
 	}
-	// Past the deadline: 1504 saying the caller was never announced.
-	return caller, true
+	return peer{}, false // the caller left, or the engine or its link ended
 }
