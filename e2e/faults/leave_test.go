@@ -42,7 +42,7 @@ func TestSFUCallerLeavesDuringRequestUpload(t *testing.T) {
 	v := newEnv(t)
 	const limit = 8 << 20
 	alice := v.join("alice", uncompressed)
-	bob := v.join("bob", uncompressed, engine.WithLimits(engine.Limits{MaxBufferedBytes: limit}))
+	bob := v.join("bob", uncompressed, engine.WithInboundLimits(engine.InboundLimits{MaxBufferedBytes: limit}))
 	carol := v.join("carol", uncompressed)
 	bob.serve(t, func(string) string { return "ok" })
 	meet(t, alice, bob, carol)

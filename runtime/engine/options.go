@@ -29,11 +29,11 @@ const (
 	DefaultMaxRequestsPerSender = 4096
 )
 
-// Limits bound what the engine accepts from remote participants. Input over
+// InboundLimits bound what the engine accepts from remote participants. Input over
 // a limit fails its stream at once (a request is answered 1500 with data
 // naming the limit; a response fails the call with 1500 saying so) and
 // nothing past the limit is buffered. Negative fields are an error.
-type Limits struct {
+type InboundLimits struct {
 	// MaxPayloadBytes is the largest reassembled stream payload (request or
 	// response, after inflating); 0 means the datastream default (64 MiB,
 	// datastream.DefaultMaxPayloadBytes).
@@ -63,7 +63,7 @@ type config struct {
 	compressMin     int
 	compressLevel   int
 	chunkBytes      int
-	limits          Limits
+	limits          InboundLimits
 	logger          *slog.Logger
 	newID           func() string
 	now             func() time.Time
@@ -173,12 +173,12 @@ func WithChunkBytes(n int) Option {
 	}
 }
 
-// WithLimits bounds inbound payloads, open streams and running handlers per
+// WithInboundLimits bounds inbound payloads, open streams and running handlers per
 // sender. Zero fields keep their defaults; negative ones are an error.
-func WithLimits(l Limits) Option {
+func WithInboundLimits(l InboundLimits) Option {
 	return func(c *config) {
 		if l.MaxPayloadBytes < 0 || l.MaxStreamsPerSender < 0 || l.MaxBufferedBytes < 0 || l.MaxRequestsPerSender < 0 {
-			c.fail("WithLimits(%+v): negative limit", l)
+			c.fail("WithInboundLimits(%+v): negative limit", l)
 			return
 		}
 		c.limits = l

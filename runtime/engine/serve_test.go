@@ -202,7 +202,7 @@ func TestServeHandlerCancelledOnClose(t *testing.T) {
 
 func TestServeConcurrencyLimitPerCaller(t *testing.T) {
 	checkGoroutines(t)
-	l, e := newServer(t, link.ProtocolV1, engine.WithLimits(engine.Limits{MaxRequestsPerSender: 1}))
+	l, e := newServer(t, link.ProtocolV1, engine.WithInboundLimits(engine.InboundLimits{MaxRequestsPerSender: 1}))
 	release := make(chan struct{})
 	started := make(chan struct{}, 1)
 	register(t, e, "wait", func(ctx context.Context, _ *transport.Request) (string, error) {

@@ -303,7 +303,7 @@ func TestServeV2DeadlineRunsFromBodyCompletion(t *testing.T) {
 
 func TestServeV2PayloadLimit(t *testing.T) {
 	checkGoroutines(t)
-	l, e := newServer(t, link.ProtocolV1, engine.WithLimits(engine.Limits{MaxPayloadBytes: 1000}))
+	l, e := newServer(t, link.ProtocolV1, engine.WithInboundLimits(engine.InboundLimits{MaxPayloadBytes: 1000}))
 	register(t, e, "echo", echo)
 	for _, pkt := range requestStream(t, "s1", requestStreamAttrs("r1", "echo", 1000, "2"), strings.Repeat("x", 1001), datastream.SendOptions{}) {
 		l.deliver(pkt)

@@ -26,7 +26,7 @@ const smallCap = 64 << 10 // the inbound payload cap these tests configure
 // time: 1500 with data naming the limit, the handler never runs.
 func TestRequestOverInboundCap(t *testing.T) {
 	v := newEnv(t)
-	bob := v.join("bob", plain(), engine.WithLimits(engine.Limits{MaxPayloadBytes: smallCap}))
+	bob := v.join("bob", plain(), engine.WithInboundLimits(engine.InboundLimits{MaxPayloadBytes: smallCap}))
 	alice := v.join("alice", plain())
 	var ran counter
 	serve(t, bob, "faults.Echo", ran.wrap(echo))
@@ -43,7 +43,7 @@ func TestRequestOverInboundCap(t *testing.T) {
 func TestResponseOverInboundCap(t *testing.T) {
 	v := newEnv(t)
 	bob := v.join("bob", plain())
-	alice := v.join("alice", plain(), engine.WithLimits(engine.Limits{MaxPayloadBytes: smallCap}))
+	alice := v.join("alice", plain(), engine.WithInboundLimits(engine.InboundLimits{MaxPayloadBytes: smallCap}))
 	serve(t, bob, "faults.Big", func(context.Context, *transport.Request) (string, error) { return randtext.New(smallCap+1, 1), nil })
 	r := v.start(alice, transport.Call{Destination: "bob", Method: "faults.Big", Payload: "x"})
 	e := r.wantCode(t, rpcerr.ApplicationError, 0, promptBound)
@@ -57,7 +57,7 @@ func TestResponseOverInboundCap(t *testing.T) {
 // buffering past the limit.
 func TestRequestOverCapRejectedEarly(t *testing.T) {
 	v := newEnv(t)
-	bob := v.join("bob", nil, engine.WithLimits(engine.Limits{MaxPayloadBytes: smallCap}))
+	bob := v.join("bob", nil, engine.WithInboundLimits(engine.InboundLimits{MaxPayloadBytes: smallCap}))
 	var ran counter
 	serve(t, bob, "faults.Echo", ran.wrap(echo))
 	mallory := v.scripted("mallory")
@@ -87,7 +87,7 @@ func TestRequestOverCapRejectedEarly(t *testing.T) {
 // next one is answered 1500 at once, the open ones are unaffected.
 func TestTooManyStreamsPerSender(t *testing.T) {
 	v := newEnv(t)
-	bob := v.join("bob", nil, engine.WithLimits(engine.Limits{MaxStreamsPerSender: 2}))
+	bob := v.join("bob", nil, engine.WithInboundLimits(engine.InboundLimits{MaxStreamsPerSender: 2}))
 	var ran counter
 	serve(t, bob, "faults.Echo", ran.wrap(echo))
 	mallory := v.scripted("mallory", memroom.WithClientProtocol(link.ProtocolV1)) // replies come as packets
@@ -115,7 +115,7 @@ func TestTooManyStreamsPerSender(t *testing.T) {
 // them.
 func TestBufferedBytesAcrossSenders(t *testing.T) {
 	v := newEnv(t)
-	bob := v.join("bob", nil, engine.WithLimits(engine.Limits{MaxBufferedBytes: 40000}))
+	bob := v.join("bob", nil, engine.WithInboundLimits(engine.InboundLimits{MaxBufferedBytes: 40000}))
 	serve(t, bob, "faults.Echo", echo)
 	content := []byte(randtext.New(15000, 1))
 	var peers []*scripted
@@ -187,7 +187,7 @@ func TestDeflateBombRefused(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v := newEnv(t)
-			bob := v.join("bob", nil, engine.WithLimits(engine.Limits{MaxPayloadBytes: limit}))
+			bob := v.join("bob", nil, engine.WithInboundLimits(engine.InboundLimits{MaxPayloadBytes: limit}))
 			var ran counter
 			serve(t, bob, "faults.Echo", ran.wrap(echo))
 			mallory := v.scripted("mallory")

@@ -34,14 +34,14 @@ func TestPeakMemory100Streams10MiB(t *testing.T) {
 	payload := randtext.New(size, 1) // shared by every call: the callers hold it once
 	for _, c := range []struct {
 		name   string
-		limits engine.Limits
+		limits engine.InboundLimits
 	}{
-		{"default limits", engine.Limits{}},
-		{"limits raised to admit all", engine.Limits{MaxStreamsPerSender: streams, MaxBufferedBytes: 2 << 30}},
+		{"default limits", engine.InboundLimits{}},
+		{"limits raised to admit all", engine.InboundLimits{MaxStreamsPerSender: streams, MaxBufferedBytes: 2 << 30}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			v := newEnv(t)
-			bob := v.join("bob", plain(), engine.WithLimits(c.limits))
+			bob := v.join("bob", plain(), engine.WithInboundLimits(c.limits))
 			serve(t, bob, "faults.Size", func(_ context.Context, r *transport.Request) (string, error) {
 				return strconv.Itoa(len(r.Payload)), nil
 			})
