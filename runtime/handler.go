@@ -78,9 +78,7 @@ func (s *server) handle(ctx context.Context, r *transport.Request) (payload stri
 		Codec:      codecNameOf(s.replyCodec(r.Payload, codec.Detect(r.Payload))),
 		Transfer:   r.Transfer,
 	}
-	if deadline, ok := ctx.Deadline(); ok {
-		caller.Deadline = deadline
-	}
+	caller.Deadline = r.Deadline
 	ctx = contextWithCaller(ctx, caller)
 
 	if limit := m.MaxRequestBytes; limit > 0 && len(r.Payload) > limit {

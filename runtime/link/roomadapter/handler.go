@@ -52,6 +52,7 @@ func (a *Adapter) serve(method string, h transport.Handler) lksdk.RpcHandlerCtxF
 		if meta := lksdk.RPCMetadataFromContext(ctx); meta != nil {
 			req.Caller, req.RequestID, req.ResponseTimeout = meta.CallerIdentity, meta.RequestID, meta.ResponseTimeout
 		}
+		req.Deadline, _ = ctx.Deadline() // the SDK's handler deadline
 		if p := a.room.GetParticipantByIdentity(req.Caller); p != nil {
 			req.CallerKind = livekit.ParticipantInfo_Kind(p.Kind()).String()
 			req.CallerAttributes = maps.Clone(p.Attributes())

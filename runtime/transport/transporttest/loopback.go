@@ -89,7 +89,8 @@ func (l *Loopback) Call(ctx context.Context, call transport.Call) (transport.Rep
 	if err != nil {
 		return transport.Reply{}, err
 	}
-	hctx, cancel := context.WithTimeout(ctx, timeout)
+	deadline := time.Now().Add(timeout)
+	hctx, cancel := context.WithDeadline(ctx, deadline)
 	defer cancel()
 	payload, err := transport.Run(hctx, reg.h, &transport.Request{
 		Caller:          l.caller,
@@ -97,6 +98,7 @@ func (l *Loopback) Call(ctx context.Context, call transport.Call) (transport.Rep
 		Method:          call.Method,
 		Payload:         call.Payload,
 		ResponseTimeout: timeout,
+		Deadline:        deadline,
 		Transfer:        reqTransfer,
 	}, quiet)
 	if ctxErr := hctx.Err(); ctxErr != nil {
