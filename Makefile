@@ -8,7 +8,7 @@ FUZZTIME  ?= 10000x
 # Generated code that check-generated compares with a fresh generation.
 GENERATED := proto example/gen e2e/gen ts/gen
 
-.PHONY: all generate demo test check-generated vet unit race fuzz e2e e2e-install bench ts-install ts-test ts-build
+.PHONY: all generate demo test check-generated vet unit race fuzz e2e e2e-install bench ts-install ts-test ts-build web-check
 
 all: demo
 
@@ -21,7 +21,7 @@ demo: generate
 	$(GO) run ./example/demo
 
 ## test: everything CI runs.
-test: check-generated vet userrepo ts-test race fuzz e2e
+test: check-generated vet userrepo ts-test race fuzz e2e web-check
 
 ## check-generated: fail when committed generated code differs from a fresh generation.
 check-generated: generate
@@ -54,6 +54,11 @@ ts-test: ts-install
 ## ts-build: compile ts/ for the end-to-end JavaScript peers (ts/build).
 ts-build: ts-install
 	cd ts && npm run build:test
+
+## web-check: the example frontend (example/web) against the Go agent on a local livekit-server, checked in
+## headless Chromium with a screenshot (.cache/web/voiceagent.png); needs root for the network namespace.
+web-check: e2e-install
+	example/web/run.sh
 # --- end TypeScript ---
 
 ## unit: the fast tests (no server, no race detector).

@@ -86,6 +86,20 @@ const (
 // typedSizes are the sample sizes of the echo rows (text for JSON, bytes for binary).
 var typedSizes = []int{16, 15 << 10, 100 << 10, 1 << 20, 10 << 20}
 
+// typedLargeTimeout is the response timeout of echo rows of 1 MiB and more,
+// instead of the service's 30 s: random bytes (the binary rows) barely
+// deflate, and under -race deflating 13 MiB of their base64 takes the Go
+// side 10-20 s; 10 MiB rows took up to 55 s in a -race run on 2 cores.
+const typedLargeTimeout = 2 * time.Minute
+
+// echoOptions are the TypeScript call options of an echo row of size bytes.
+func echoOptions(size int) map[string]any {
+	if size >= 1<<20 {
+		return map[string]any{"timeoutMs": typedLargeTimeout.Milliseconds()}
+	}
+	return nil
+}
+
 func startTypedBrowser(t *testing.T) *jsPeer {
 	t.Helper()
 	const name = "typed-browser"
@@ -138,10 +152,10 @@ func tsToGo(t *testing.T, ts *jsPeer, goSide *goInterop, timings *typedTimings, 
 				var res tsCall
 				var reply proto.Message
 				if codec == "json" {
-					res = ts.tsCall(t, time.Minute, "Interop", "echoJSON", &interopv1.EchoJSONRequest{Sample: s}, nil)
+					res = ts.tsCall(t, typedLargeTimeout+time.Minute, "Interop", "echoJSON", &interopv1.EchoJSONRequest{Sample: s}, echoOptions(size))
 					reply = &interopv1.EchoJSONResponse{}
 				} else {
-					res = ts.tsCall(t, time.Minute, "Interop", "echoBinary", &interopv1.EchoBinaryRequest{Sample: s}, nil)
+					res = ts.tsCall(t, typedLargeTimeout+time.Minute, "Interop", "echoBinary", &interopv1.EchoBinaryRequest{Sample: s}, echoOptions(size))
 					reply = &interopv1.EchoBinaryResponse{}
 				}
 				if !res.OK {
@@ -223,8 +237,12 @@ func goToTS(t *testing.T, ts *jsPeer, conn *lkrpc.Conn, timings *typedTimings, p
 			name := fmt.Sprintf("echo-%s-%s", codec, sizeName(size))
 			t.Run(name, func(t *testing.T) {
 				s := typedSample(t.Name(), size, codec)
-				ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+				ctx, cancel := context.WithTimeout(context.Background(), typedLargeTimeout+time.Minute)
 				defer cancel()
+				var opts []lkrpc.CallOption
+				if size >= 1<<20 {
+					opts = append(opts, lkrpc.WithTimeout(typedLargeTimeout))
+				}
 				start := time.Now()
 				var echoed *interopv1.Sample
 				var req proto.Message
@@ -232,12 +250,12 @@ func goToTS(t *testing.T, ts *jsPeer, conn *lkrpc.Conn, timings *typedTimings, p
 				if codec == "json" {
 					req = &interopv1.EchoJSONRequest{Sample: s}
 					var r *interopv1.EchoJSONResponse
-					r, err = client.EchoJSON(ctx, req.(*interopv1.EchoJSONRequest))
+					r, err = client.EchoJSON(ctx, req.(*interopv1.EchoJSONRequest), opts...)
 					echoed = r.GetSample()
 				} else {
 					req = &interopv1.EchoBinaryRequest{Sample: s}
 					var r *interopv1.EchoBinaryResponse
-					r, err = client.EchoBinary(ctx, req.(*interopv1.EchoBinaryRequest))
+					r, err = client.EchoBinary(ctx, req.(*interopv1.EchoBinaryRequest), opts...)
 					echoed = r.GetSample()
 				}
 				ms := float64(time.Since(start).Microseconds()) / 1000

@@ -27,7 +27,22 @@ export interface CallOptions {
    * cannot withdraw a request already sent; its reply is then ignored.)
    */
   signal?: AbortSignal;
+  /**
+   * Reports the call's phases as they happen, for honest progress: the
+   * SDKs report no transfer progress for RPC, so there are no percentages,
+   * only what lkrpc knows: the request encoded (its size), handed to the
+   * SDK (which sends it and waits for the reply), the reply received (its
+   * size) and decoded.
+   */
+  onPhase?: (phase: CallPhase) => void;
 }
+
+/** A phase of a call, reported to CallOptions.onPhase. */
+export type CallPhase =
+  | { phase: "encoded"; method: string; codec: CodecName; requestBytes: number }
+  | { phase: "sent"; method: string }
+  | { phase: "received"; method: string; responseBytes: number }
+  | { phase: "decoded"; method: string };
 
 /** Options of a client: defaults for its calls, and types for error details. */
 export interface ClientOptions {
@@ -103,6 +118,8 @@ async function call(
     const n = utf8Length(payload);
     if (n > spec.maxRequestBytes) throw tooLarge(Code.REQUEST_PAYLOAD_TOO_LARGE, n, spec.maxRequestBytes, spec.name);
   }
+  const onPhase = callOptions.onPhase;
+  onPhase?.({ phase: "encoded", method: spec.name, codec, requestBytes: utf8Length(payload) });
 
   let reply: string;
   try {
@@ -112,19 +129,25 @@ async function call(
       payload,
       ...(timeoutMs !== undefined ? { responseTimeout: timeoutMs } : {}),
     });
+    onPhase?.({ phase: "sent", method: spec.name });
     reply = await (callOptions.signal ? raceAbort(pending, callOptions.signal) : pending);
   } catch (e) {
     throw LkrpcError.from(e, registry);
   }
 
-  if (spec.maxResponseBytes > 0) {
+  if (spec.maxResponseBytes > 0 || onPhase) {
     const n = utf8Length(reply);
-    if (n > spec.maxResponseBytes) throw tooLarge(Code.RESPONSE_PAYLOAD_TOO_LARGE, n, spec.maxResponseBytes, spec.name);
+    onPhase?.({ phase: "received", method: spec.name, responseBytes: n });
+    if (spec.maxResponseBytes > 0 && n > spec.maxResponseBytes) {
+      throw tooLarge(Code.RESPONSE_PAYLOAD_TOO_LARGE, n, spec.maxResponseBytes, spec.name);
+    }
   }
   // The handler answers in the caller's form, but read whatever arrived: a
   // hand-written handler in another language may not.
   try {
-    return decodeMessage(output, reply).message;
+    const message = decodeMessage(output, reply).message;
+    onPhase?.({ phase: "decoded", method: spec.name });
+    return message;
   } catch (e) {
     throw new LkrpcError(Code.MALFORMED_RESPONSE, `reply of ${spec.name} does not decode: ${errorText(e)}`, {
       cause: e,

@@ -10,7 +10,7 @@
  *
  * @module
  */
-export { createClient, type Client, type CallOptions, type ClientOptions } from "./client.js";
+export { createClient, type Client, type CallOptions, type CallPhase, type ClientOptions } from "./client.js";
 export {
   registerHandlers,
   type HandlerContext,

@@ -251,3 +251,14 @@ test("a request message or an init object", async () => {
   assert.deepEqual(toBinary(TranscriptSchema, r.transcript!), toBinary(TranscriptSchema, transcript));
   void GetStatusResponseSchema;
 });
+
+test("onPhase reports the call's phases with sizes", async () => {
+  const { agent, front } = pair();
+  registerHandlers(VoiceAgent, agent, agentImpl, { RpcError: FakeRpcError });
+  const phases: string[] = [];
+  await createClient(VoiceAgent, front, "agent").summarize(
+    { document: { text: "abcdefghij" } },
+    { onPhase: (p) => phases.push(p.phase + ("requestBytes" in p ? ` ${p.requestBytes}` : "") + ("responseBytes" in p ? ` ${p.responseBytes}` : "")) },
+  );
+  assert.deepEqual(phases, ["encoded 34", "sent", "received 19", "decoded"]);
+});
