@@ -132,18 +132,13 @@ async function serve(
   registry: Registry,
 ): Promise<string> {
   try {
-    return await serveTyped(spec, fn, data, options);
+    return await serveTyped(spec, fn, data);
   } catch (e) {
     throw toWire(e, spec, options, registry);
   }
 }
 
-async function serveTyped(
-  spec: MethodSpec,
-  fn: Handler | undefined,
-  data: RpcInvocation,
-  options: HandlerOptions,
-): Promise<string> {
+async function serveTyped(spec: MethodSpec, fn: Handler | undefined, data: RpcInvocation): Promise<string> {
   const { input, output } = spec.method;
   const payload = data.payload ?? "";
   if (spec.maxRequestBytes > 0) {
@@ -179,7 +174,6 @@ async function serveTyped(
     const n = utf8Length(reply);
     if (n > spec.maxResponseBytes) throw tooLarge(Code.RESPONSE_PAYLOAD_TOO_LARGE, n, spec.maxResponseBytes, spec.name);
   }
-  void options;
   return reply;
 }
 

@@ -262,3 +262,20 @@ test("onPhase reports the call's phases with sizes", async () => {
   );
   assert.deepEqual(phases, ["encoded 34", "sent", "received 19", "decoded"]);
 });
+
+test("a room without registerRpcMethod (rtc-node) registers on its local participant", async () => {
+  const handlers = new Map<string, (d: { requestId: string; callerIdentity: string; payload: string; responseTimeout: number }) => Promise<string>>();
+  const nodeLikeRoom = {
+    localParticipant: {
+      performRpc: async () => "{}",
+      registerRpcMethod: (m: string, h: never) => void handlers.set(m, h),
+      unregisterRpcMethod: (m: string) => void handlers.delete(m),
+    },
+  };
+  const unregister = registerHandlers(VoiceAgent, nodeLikeRoom, { ping: agentImpl.ping }, { RpcError: FakeRpcError });
+  assert.equal(handlers.size, 5);
+  assert.match(await handlers.get("ping")!({ requestId: "r", callerIdentity: "c", payload: "{}", responseTimeout: 1 }), /"time"/);
+  unregister();
+  assert.equal(handlers.size, 0);
+  await assert.rejects(createClient(VoiceAgent, {}, "agent").ping({}), /no local participant: connect it first/);
+});
