@@ -35,9 +35,11 @@ func TestGoldensCompile(t *testing.T) {
 	for _, args := range [][]string{{"build", "./..."}, {"vet", "./..."}} {
 		cmd := exec.Command("go", args...)
 		cmd.Dir = dir
-		// Offline: every module the build needs is already in the cache,
-		// because this repository builds with the same go.sum.
-		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOPROXY=off", "GOWORK=off")
+		// The module has this repository's requirements and go.sum, so a
+		// machine that has built this repository has every module it needs;
+		// one that has not (go test ./generator/ alone on a fresh machine)
+		// fetches them as that build would.
+		cmd.Env = append(os.Environ(), "GOFLAGS=-mod=mod", "GOWORK=off")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("go %s in the golden module: %v\n%s", strings.Join(args, " "), err, out)
 		}
@@ -62,11 +64,23 @@ func writeAtImportPath(t *testing.T, moduleDir, importPath, name, content string
 }
 
 // writeModule makes moduleDir the module goldenModule, requiring this
-// repository (replaced by its working tree) and its go.sum.
+// repository (replaced by its working tree) with this repository's own
+// requirements and go.sum: then the build needs no module this repository's
+// build did not already fetch (with lkrpc alone required, the go command
+// would look up the go.mod files of older versions in the graph, which
+// nothing had fetched).
 func writeModule(t *testing.T, moduleDir, repoRoot string) {
 	t.Helper()
-	goMod := "module " + goldenModule + "\n\ngo 1.26\n\n" +
-		"require github.com/lkrpc/lkrpc v0.0.0\n\n" +
+	own, err := os.ReadFile(filepath.Join(repoRoot, "go.mod"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, requirements, ok := strings.Cut(string(own), "\n")
+	if !ok || !strings.HasPrefix(string(own), "module github.com/lkrpc/lkrpc\n") {
+		t.Fatalf("unexpected go.mod:\n%s", own)
+	}
+	goMod := "module " + goldenModule + "\n" + requirements +
+		"\nrequire github.com/lkrpc/lkrpc v0.0.0\n\n" +
 		"replace github.com/lkrpc/lkrpc => " + repoRoot + "\n"
 	if err := os.WriteFile(filepath.Join(moduleDir, "go.mod"), []byte(goMod), 0o644); err != nil {
 		t.Fatal(err)
