@@ -1,4 +1,4 @@
-// Package peer is lkrpc's participant link to a real LiveKit room: it joins
+// Package rtc is lkrpc's participant link to a real LiveKit room: it joins
 // as a data-only participant, built from server-sdk-go v2.18.1's exported
 // signalling package and lksdk.NewPCTransport (no *lksdk.Room), and
 // implements link.Link for the protocol engine.

@@ -254,7 +254,7 @@ func TestE2ERemovedByServerDisconnectsWithReason(t *testing.T) {
 }
 
 // One MiB as 70 stream chunks from one link to another: all arrive, in
-// order, and the time it takes is logged (PEERLINK.md: 63–152 ms to a
+// order, and the time it takes is logged (measured when the link was designed: 63–152 ms to a
 // browser with a flow-controlled sender; 3–5 s draining to zero).
 func TestE2ESendOneMiBBetweenLinks(t *testing.T) {
 	srv := lkserver.Require(t) // not parallel: it measures
@@ -309,7 +309,7 @@ func TestE2ESendOneMiBBetweenLinks(t *testing.T) {
 }
 
 // Join time: the first join creates the room, the rest join an existing
-// one (PEERLINK.md: 17–61 ms first, 8–24 ms into an existing room).
+// one (measured when the link was designed: 17–61 ms first, 8–24 ms into an existing room).
 func TestE2EJoinTime(t *testing.T) {
 	srv := lkserver.Require(t) // not parallel: it measures
 	room := lkserver.RoomName(t)

@@ -15,7 +15,7 @@ import (
 	"github.com/lkrpc/lkrpc/runtime/link"
 )
 
-// Defaults and limits. The send marks follow PEERLINK.md's measurements: any
+// Defaults and limits. The send marks follow the measurements in docs/DESIGN.md ("The real-room link: rtc"): any
 // high-water mark of 64 KiB or more took 1 MiB to a browser in 80–140 ms,
 // bounded by the reader; draining to zero before each chunk took 3.7 s.
 const (

@@ -18,7 +18,7 @@ const maxDeparted = 1024
 // JoinResponse and the ParticipantUpdates that follow. It is not safe for
 // concurrent use; the link guards it with its own mutex.
 //
-// Rules (PEERLINK.md "Participants"):
+// Rules (docs/DESIGN.md, "The real-room link: rtc", Participants):
 //   - entries are keyed by SID and ordered by ParticipantInfo.version: an
 //     update older than what is known for that SID is ignored;
 //   - a DISCONNECTED entry removes the participant only if it names the SID

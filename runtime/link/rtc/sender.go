@@ -34,7 +34,7 @@ var _ dataChannel = (*webrtc.DataChannel)(nil)
 // buffered-amount-low event (threshold = the low-water mark). The buffer so
 // stays between the marks and never drains to zero between chunks: the
 // SFU's SCTP acknowledges with up to 200 ms delay, so waiting for zero before
-// each chunk costs seconds per MiB (PEERLINK.md). Control packets
+// each chunk costs seconds per MiB (docs/DESIGN.md, "The real-room link: rtc"). Control packets
 // (link.IsControl) never wait: they are small, and an ack or a response
 // must not queue behind a large stream.
 //
