@@ -75,7 +75,7 @@ func defaultConfig() config {
 		ackTimeout:      DefaultAckTimeout,
 		defaultTimeout:  DefaultTimeout,
 		packetThreshold: DefaultPacketThreshold,
-		logger:          slog.New(slog.DiscardHandler),
+		logger:          slog.Default(),
 		newID:           func() string { return uuid.NewString() },
 		now:             time.Now,
 	}
@@ -185,9 +185,9 @@ func WithInboundLimits(l InboundLimits) Option {
 	}
 }
 
-// WithLogger sets where the engine logs (default: discarded). Dropped
-// packets are logged at debug level, handlers' failures at warn level and
-// their panics at error level.
+// WithLogger sets where the engine logs (default slog.Default(), as for
+// every lkrpc logger). Dropped packets are logged at debug level, handlers'
+// failures at warn level and their panics at error level.
 func WithLogger(l *slog.Logger) Option {
 	return func(c *config) {
 		if l == nil {
