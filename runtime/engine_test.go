@@ -29,7 +29,10 @@ type roomPair struct {
 // protocol from the start). bobProtocol is what bob advertises.
 func newRoomPair(t *testing.T, bobProtocol int32) roomPair {
 	t.Helper()
-	room := memroom.New()
+	room, err := memroom.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	bobLink, err := room.Join("bob", memroom.WithClientProtocol(bobProtocol))
 	if err != nil {
 		t.Fatal(err)

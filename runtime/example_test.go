@@ -43,7 +43,10 @@ func (voiceAgent) SetVoice(_ context.Context, req *agentv1.SetVoiceRequest) (*ag
 // Serving: a participant joins a room and registers its handler; every
 // method of the service is registered, or none.
 func ExampleConnectMemory_handler() {
-	room := memroom.New()
+	room, err := memroom.New()
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer room.Close()
 
 	agent, err := lkrpc.ConnectMemory(room, "agent")
@@ -75,7 +78,10 @@ func ExampleConnectMemory_handler() {
 // Calling: a generated client is bound to one destination participant;
 // options apply to every call or to one.
 func ExampleConnectMemory_client() {
-	room := memroom.New()
+	room, err := memroom.New()
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer room.Close()
 	agent, _ := lkrpc.ConnectMemory(room, "agent")
 	defer agent.Close()
@@ -103,7 +109,10 @@ func ExampleConnectMemory_client() {
 // Errors: every RPC failure is an *Error with a code; typed details come
 // back with ErrorDetails.
 func ExampleErrorDetails() {
-	room := memroom.New()
+	room, err := memroom.New()
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer room.Close()
 	agent, _ := lkrpc.ConnectMemory(room, "agent")
 	defer agent.Close()
@@ -112,7 +121,7 @@ func ExampleErrorDetails() {
 	frontend, _ := lkrpc.ConnectMemory(room, "frontend")
 	defer frontend.Close()
 
-	_, err := agentv1.NewVoiceAgentClient(frontend, "agent").
+	_, err = agentv1.NewVoiceAgentClient(frontend, "agent").
 		SetVoice(context.Background(), &agentv1.SetVoiceRequest{VoiceId: "nova"})
 	var rerr *lkrpc.Error
 	if errors.As(err, &rerr) {

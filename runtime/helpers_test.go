@@ -77,9 +77,11 @@ func quietLogger() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard
 // in-memory room; the handler's Conn logs to handlerLog.
 func connPair(t *testing.T, handlerLog *slog.Logger) (caller, handler *lkrpc.Conn) {
 	t.Helper()
-	room := memroom.New()
+	room, err := memroom.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(room.Close)
-	var err error
 	if handler, err = lkrpc.ConnectMemory(room, "bob", lkrpc.WithLogger(handlerLog)); err != nil {
 		t.Fatal(err)
 	}

@@ -28,7 +28,10 @@ type securityRoom struct {
 
 func newSecurityRoom(t *testing.T) *securityRoom {
 	t.Helper()
-	room := memroom.New()
+	room, err := memroom.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	bobLink, err := room.Join("bob")
 	if err != nil {
 		t.Fatal(err)

@@ -102,10 +102,11 @@ for re in "${want[@]}"; do
 	grep -Eq "$re" <<<"$out" || fail "cmd/inmemory printed no line matching $re"
 done
 
-step "docs/quickstart.md quotes the committed files"
+step "docs/quickstart.md and README.md quote the committed files"
 # <!-- file: PATH --> before a code block: the block is the whole file.
 # <!-- excerpt: PATH --> before a code block: each of its lines is a line of the file.
-awk -v root="$root" '
+for doc in docs/quickstart.md README.md; do
+awk -v root="$root" -v doc="$doc" '
 	function slurp(path,    file, line, text) {
 		file = root "/" path; text = ""
 		while ((getline line < file) > 0) text = text line "\n"
@@ -114,30 +115,31 @@ awk -v root="$root" '
 	}
 	/^<!-- (file|excerpt): [^ ]+ -->$/ { kind = $2; path = $3; marker = NR; next }
 	path != "" && !inblock {
-		if (!/^```/) { printf "docs/quickstart.md:%d: no code block right after the marker of %s\n", marker, path; bad = 1; path = ""; next }
+		if (!/^```/) { printf "%s:%d: no code block right after the marker of %s\n", doc, marker, path; bad = 1; path = ""; next }
 		inblock = 1; body = ""; next
 	}
 	inblock && /^```$/ {
 		want = slurp(path)
 		if (want == "") {
-			printf "docs/quickstart.md:%d: %s: no such file, or empty\n", marker, path; bad = 1
+			printf "%s:%d: %s: no such file, or empty\n", doc, marker, path; bad = 1
 		} else if (kind == "file:" && body != want) {
-			printf "docs/quickstart.md:%d: the block differs from %s\n", marker, path; bad = 1
+			printf "%s:%d: the block differs from %s\n", doc, marker, path; bad = 1
 		} else if (kind == "excerpt:") {
 			n = split(body, lines, "\n")
 			for (i = 1; i <= n; i++)
 				if (lines[i] != "" && index("\n" want, "\n" lines[i] "\n") == 0) {
-					printf "docs/quickstart.md:%d: %s has no line \"%s\"\n", marker, path, lines[i]; bad = 1
+					printf "%s:%d: %s has no line \"%s\"\n", doc, marker, path, lines[i]; bad = 1
 				}
 		}
 		blocks++; inblock = 0; path = ""; next
 	}
 	inblock { body = body $0 "\n" }
 	END {
-		if (blocks == 0) { print "docs/quickstart.md: no <!-- file: PATH --> blocks"; bad = 1 }
+		if (blocks == 0) { print doc ": no <!-- file: PATH --> blocks"; bad = 1 }
 		exit bad
 	}
-' "$root/docs/quickstart.md" || fail "docs/quickstart.md no longer quotes the files it names: update the page"
+' "$root/$doc" || fail "$doc no longer quotes the files it names: update it"
+done
 
 if [[ "$real_server" == 1 ]]; then
 	step "server and client mains on a real livekit-server (e2e/userrepo)"

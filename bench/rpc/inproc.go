@@ -16,7 +16,10 @@ import (
 // benchmarks (testing.Benchmark), alternating rounds and keeping each
 // side's best round.
 func inProcess(ctx context.Context, b *bench) ([]Row, error) {
-	room := memroom.New()
+	room, err := memroom.New()
+	if err != nil {
+		return nil, err
+	}
 	defer room.Close()
 	alice, err := room.Join("alice")
 	if err != nil {

@@ -220,7 +220,10 @@ func geomean(xs []float64) float64 {
 // memroomCallers returns two callers on memroom, one compressing every
 // payload and one never, and an agent answering echoMethod with "ok".
 func memroomCallers() (map[bool]*engine.Engine, func(), error) {
-	room := memroom.New()
+	room, err := memroom.New()
+	if err != nil {
+		return nil, nil, err
+	}
 	var engines []*engine.Engine
 	closeAll := func() {
 		for _, e := range engines {

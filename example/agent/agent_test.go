@@ -22,7 +22,10 @@ import (
 // fresh in-memory room and returns the frontend's typed client.
 func pair(t *testing.T, frontendProtocol int32) agentv1.VoiceAgentClient {
 	t.Helper()
-	room := memroom.New()
+	room, err := memroom.New()
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(room.Close)
 	join := func(identity string, protocol int32) *engine.Engine {
 		p, err := room.Join(identity, memroom.WithClientProtocol(protocol))

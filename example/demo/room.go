@@ -62,9 +62,12 @@ func (p *participants) join(connect func(identity string, opts ...lkrpc.ConnectO
 
 // inMemory puts the participants in the embedded in-memory room.
 func inMemory() (*participants, error) {
-	room := memroom.New()
+	room, err := memroom.New()
+	if err != nil {
+		return nil, err
+	}
 	p := &participants{where: "the in-memory room", closers: []func(){room.Close}}
-	err := p.join(func(identity string, opts ...lkrpc.ConnectOption) (*lkrpc.Conn, error) {
+	err = p.join(func(identity string, opts ...lkrpc.ConnectOption) (*lkrpc.Conn, error) {
 		return lkrpc.ConnectMemory(room, identity, opts...)
 	})
 	return p, err

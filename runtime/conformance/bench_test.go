@@ -22,7 +22,10 @@ func BenchmarkCall(b *testing.B) {
 		{"1MiB-noisy", noisy(1 << 20)},
 	} {
 		b.Run(tc.name, func(b *testing.B) {
-			room := memroom.New()
+			room, err := memroom.New()
+			if err != nil {
+				b.Fatal(err)
+			}
 			defer room.Close()
 			pa, _ := room.Join("alice")
 			pb, _ := room.Join("bob")

@@ -30,7 +30,11 @@ type bed struct {
 func newBed(t *testing.T, opts ...memroom.Option) *bed {
 	t.Helper()
 	before := goleak.IgnoreCurrent()
-	b := &bed{t: t, room: memroom.New(opts...), log: newPacketLog()}
+	room, err := memroom.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &bed{t: t, room: room, log: newPacketLog()}
 	t.Cleanup(func() {
 		b.room.Close()
 		// No goroutine started since (the engines', the room's, these

@@ -48,7 +48,11 @@ type env struct {
 func newEnv(t *testing.T, opts ...memroom.Option) *env {
 	t.Helper()
 	before := goleak.IgnoreCurrent()
-	v := &env{t: t, room: memroom.New(opts...)}
+	room, err := memroom.New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &env{t: t, room: room}
 	// Registered first, so it runs last: after every engine and the room
 	// have been closed by the cleanups registered later.
 	t.Cleanup(func() {

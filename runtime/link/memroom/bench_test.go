@@ -27,7 +27,10 @@ func (c *countingReceiver) Disconnected(error)            {}
 // BenchmarkSendChunk routes 15000-byte stream chunks from one participant to
 // another through the default send buffer: the room's cost per chunk.
 func BenchmarkSendChunk(b *testing.B) {
-	r := New()
+	r, err := New()
+	if err != nil {
+		b.Fatal(err)
+	}
 	defer r.Close()
 	a, err := r.Join("alice")
 	if err != nil {

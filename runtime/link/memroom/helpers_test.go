@@ -81,7 +81,10 @@ func (r *recorder) disconnected(t *testing.T) error {
 func newTestRoom(t *testing.T, opts ...Option) *Room {
 	t.Helper()
 	before := goleak.IgnoreCurrent()
-	r := New(opts...)
+	r, err := New(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
 	t.Cleanup(func() {
 		r.Close()
 		leakcheck.Verify(t, 500*time.Millisecond, before)

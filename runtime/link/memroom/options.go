@@ -1,6 +1,7 @@
 package memroom
 
 import (
+	"fmt"
 	"log/slog"
 	"maps"
 	"slices"
@@ -27,44 +28,61 @@ type roomConfig struct {
 	sendHigh      int
 	sendLow       int
 	logger        *slog.Logger
+	errs          []error // invalid option values, returned by New
+}
+
+func (c *roomConfig) fail(format string, args ...any) {
+	c.errs = append(c.errs, fmt.Errorf("memroom: "+format, args...))
 }
 
 func defaultRoomConfig() roomConfig {
 	return roomConfig{
 		sendHigh: DefaultSendHigh,
 		sendLow:  DefaultSendLow,
-		logger:   slog.New(slog.DiscardHandler),
+		logger:   slog.Default(),
 	}
 }
 
 // WithAnnounceDelay delays telling existing participants about a newcomer by
 // d, as the SFU batches the joins of participants that publish no tracks.
 // Packets from the newcomer may arrive before it is announced, which is the
-// race this models. The default is 0 (announced at once).
+// race this models. The default is 0 (announced at once); a negative d is
+// an error.
 func WithAnnounceDelay(d time.Duration) Option {
-	return func(c *roomConfig) { c.announceDelay = max(d, 0) }
+	return func(c *roomConfig) {
+		if d < 0 {
+			c.fail("WithAnnounceDelay(%v): negative delay", d)
+			return
+		}
+		c.announceDelay = d
+	}
 }
 
 // WithSendBuffer sets the flow-control model of every participant's send
 // buffer: Send blocks once more than high bytes are undelivered and resumes
 // when at most low remain. A packet is charged once, from when it is queued
 // for its recipients until every copy has been handed to a receiver; packets
-// a fault delays or holds are charged only once released. low is clamped to
-// [0, high]; high < 1 means 1.
+// a fault delays or holds are charged only once released. It must hold that
+// 0 <= low <= high and high >= 1; other values are an error.
 func WithSendBuffer(high, low int) Option {
 	return func(c *roomConfig) {
-		c.sendHigh = max(high, 1)
-		c.sendLow = min(max(low, 0), c.sendHigh)
+		if high < 1 || low < 0 || low > high {
+			c.fail("WithSendBuffer(%d, %d): want 0 <= low <= high and high >= 1", high, low)
+			return
+		}
+		c.sendHigh, c.sendLow = high, low
 	}
 }
 
-// WithLogger sets where the room logs what it drops or delays. The default
-// discards.
+// WithLogger sets where the room logs what it drops or delays (default
+// slog.Default(), as for every lkrpc logger).
 func WithLogger(l *slog.Logger) Option {
 	return func(c *roomConfig) {
-		if l != nil {
-			c.logger = l
+		if l == nil {
+			c.fail("WithLogger(nil)")
+			return
 		}
+		c.logger = l
 	}
 }
 
@@ -72,7 +90,8 @@ func WithLogger(l *slog.Logger) Option {
 type JoinOption func(*link.Participant)
 
 // WithClientProtocol sets the client protocol the participant advertises
-// (default link.DefaultClientProtocol).
+// (default link.DefaultClientProtocol); Join refuses a negative one. Values
+// above 2 model newer clients.
 func WithClientProtocol(v int32) JoinOption {
 	return func(p *link.Participant) { p.ClientProtocol = v }
 }

@@ -59,13 +59,17 @@ type Delivery struct {
 
 type observer struct{ fn func(Delivery) }
 
-// New makes an empty room.
-func New(opts ...Option) *Room {
+// New makes an empty room. An option given a value it cannot use is an
+// error naming the option, as in every lkrpc package.
+func New(opts ...Option) (*Room, error) {
 	cfg := defaultRoomConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
-	return &Room{cfg: cfg, byID: map[string]*Link{}, timers: map[*time.Timer]struct{}{}}
+	if err := errors.Join(cfg.errs...); err != nil {
+		return nil, err
+	}
+	return &Room{cfg: cfg, byID: map[string]*Link{}, timers: map[*time.Timer]struct{}{}}, nil
 }
 
 // Join adds a participant. By default it advertises link.DefaultClientProtocol
@@ -84,6 +88,10 @@ func (r *Room) Join(identity string, opts ...JoinOption) (*Link, error) {
 	}
 	for _, o := range opts {
 		o(&info)
+	}
+	if info.ClientProtocol < link.ProtocolV1 {
+		// Protocols above 2 are allowed: a room may hold newer clients.
+		return nil, fmt.Errorf("memroom: join %s: negative client protocol %d", identity, info.ClientProtocol)
 	}
 
 	r.mu.Lock()

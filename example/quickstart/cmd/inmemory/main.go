@@ -15,7 +15,10 @@ import (
 )
 
 func main() {
-	room := memroom.New()
+	room, err := memroom.New()
+	if err != nil {
+		log.Fatal(err)
+	}
 	defer room.Close()
 
 	server, err := lkrpc.ConnectMemory(room, "server")
