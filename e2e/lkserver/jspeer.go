@@ -77,6 +77,12 @@ func StartBrowser(pkg string, stderr, sdkLog io.Writer) (*JSPeer, error) {
 	serve("/", filepath.Join(js, "page", "index.html"))
 	serve("/peer.js", filepath.Join(js, "page", "peer.js"))
 	serve("/livekit-client.umd.js", filepath.Join(js, bundleRel))
+	return startPage(pkg, js, mux, stderr, sdkLog)
+}
+
+// startPage serves mux on an ephemeral 127.0.0.1 port and opens it in
+// headless Chromium with the browser driver (e2e/js/driver.mjs).
+func startPage(name, js string, mux *http.ServeMux, stderr, sdkLog io.Writer) (*JSPeer, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
@@ -86,7 +92,7 @@ func StartBrowser(pkg string, stderr, sdkLog io.Writer) (*JSPeer, error) {
 
 	cmd := exec.Command("node", filepath.Join(js, "driver.mjs"), "http://"+ln.Addr().String()+"/")
 	cmd.Dir = js
-	p, err := startJSPeer(pkg, cmd, web, 30*time.Second, stderr, sdkLog)
+	p, err := startJSPeer(name, cmd, web, 30*time.Second, stderr, sdkLog)
 	if err != nil {
 		_ = web.Close()
 	}

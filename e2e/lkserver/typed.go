@@ -3,7 +3,6 @@ package lkserver
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -51,20 +50,7 @@ func StartTypedBrowser(stderr, sdkLog io.Writer) (*JSPeer, error) {
 	})
 	mux.Handle("/ts/", http.StripPrefix("/ts/", http.FileServer(http.Dir(build))))
 	mux.Handle("/pb/", http.StripPrefix("/pb/", http.FileServer(http.Dir(pb))))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	web := &http.Server{Handler: mux}
-	go func() { _ = web.Serve(ln) }()
-
-	cmd := exec.Command("node", filepath.Join(js, "driver.mjs"), "http://"+ln.Addr().String()+"/")
-	cmd.Dir = js
-	p, err := startJSPeer("typed livekit-client", cmd, web, 30*time.Second, stderr, sdkLog)
-	if err != nil {
-		_ = web.Close()
-	}
-	return p, err
+	return startPage("typed livekit-client", js, mux, stderr, sdkLog)
 }
 
 // StartTypedNode starts the typed peer on @livekit/rtc-node
