@@ -2,7 +2,7 @@
 // VoiceAgent service and a frontend calls it with the generated typed client,
 // on the embedded in-memory room, or on a real LiveKit server when
 // LIVEKIT_URL, LIVEKIT_API_KEY and LIVEKIT_API_SECRET are set. Each call
-// prints the transport its request and reply took on the wire and how long
+// prints the form its request and reply took on the wire and how long
 // it took.
 //
 //	go run ./example/demo            # 1 MiB large calls, in memory

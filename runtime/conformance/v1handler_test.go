@@ -162,7 +162,7 @@ func TestV1Handler_LargeSuccessToV2CallerIsResponseStream(t *testing.T) {
 	}
 }
 
-// §2 handler rule 4 (lkrpc's choice, DESIGN.md "Transport choice"): a small
+// §2 handler rule 4 (lkrpc's choice, docs/DESIGN.md "Choosing the form"): a small
 // success to a caller of protocol 1 goes as one v1 packet, which every v2
 // caller accepts (§3.5: responses are matched by request id whatever their
 // form); to protocol 2 it is a single-packet stream.
