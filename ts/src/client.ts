@@ -13,7 +13,7 @@ import {
 import { decodeMessage, encodeMessage, errorText, utf8Length, type CodecName } from "./codec.js";
 import { BUILTIN_MESSAGES, Code, LkrpcError } from "./errors.js";
 import { serviceRegistry } from "./registry.js";
-import { localParticipant, type RpcRoom } from "./room.js";
+import { ANNOUNCE_WAIT_MS, MAX_PACKET_PAYLOAD, awaitParticipant, localParticipant, type RpcRoom } from "./room.js";
 import { serviceSpecs, type MethodSpec } from "./spec.js";
 
 /** Options of one call; they override the client's options and the method's. */
@@ -119,7 +119,21 @@ async function call(
     if (n > spec.maxRequestBytes) throw tooLarge(Code.REQUEST_PAYLOAD_TOO_LARGE, n, spec.maxRequestBytes, spec.name);
   }
   const onPhase = callOptions.onPhase;
-  onPhase?.({ phase: "encoded", method: spec.name, codec, requestBytes: utf8Length(payload) });
+  const requestBytes = utf8Length(payload);
+  onPhase?.({ phase: "encoded", method: spec.name, codec, requestBytes });
+
+  // The join window: a payload too large for a v1 packet to a participant
+  // the room has not announced yet would fail at once in the SDK (1402);
+  // wait for the announcement first, within the ack timeout and the call's
+  // own timeout, as lkrpc's Go runtime does. Smaller payloads go at once.
+  if (requestBytes > MAX_PACKET_PAYLOAD) {
+    const within = Math.min(ANNOUNCE_WAIT_MS, timeoutMs ?? ANNOUNCE_WAIT_MS);
+    if (!(await awaitParticipant(room, destination, within, callOptions.signal))) {
+      throw new LkrpcError(Code.RECIPIENT_NOT_FOUND, undefined, {
+        data: `participant ${destination} is not in the room: the room did not announce it within ${within} ms`,
+      });
+    }
+  }
 
   let reply: string;
   try {

@@ -36,6 +36,11 @@ export interface RpcLocalParticipant {
  */
 export interface RpcRoom {
   readonly localParticipant?: RpcLocalParticipant | undefined;
+  /**
+   * The participants the room has announced, by identity (both SDKs keep
+   * a Map). lkrpc only asks whether a destination is there yet.
+   */
+  readonly remoteParticipants?: { has(identity: string): boolean };
   registerRpcMethod?(method: string, handler: RpcMethodHandler): void;
   unregisterRpcMethod?(method: string): void;
 }
@@ -51,6 +56,44 @@ export function localParticipant(room: RpcRoom): RpcLocalParticipant {
   const lp = room.localParticipant;
   if (!lp) throw new Error("lkrpc: the room has no local participant: connect it first");
   return lp;
+}
+
+/** The largest payload an RPC v1 packet carries (bytes, UTF-8). */
+export const MAX_PACKET_PAYLOAD = 15360;
+
+/** How long a call waits for its destination at most: the SDKs' ack timeout. */
+export const ANNOUNCE_WAIT_MS = 7000;
+
+/** How often awaitParticipant looks again. */
+const ANNOUNCE_POLL_MS = 50;
+
+/**
+ * awaitParticipant resolves true once the room has announced identity, or
+ * false after withinMs; an aborted signal rejects with its reason.
+ *
+ * The join window: a server announces a participant that publishes no
+ * media up to ~3 s after it joined, and until then both SDKs treat it as
+ * speaking RPC v1 only, so a payload over 15360 bytes fails at once
+ * (1402). lkrpc's Go runtime waits for the announcement; this does the
+ * same for the SDKs' callers. It polls the room's participant map rather
+ * than subscribing to its events, whose typings the two SDKs spell
+ * differently; a look every 50 ms adds at most that to a wait of seconds.
+ */
+export async function awaitParticipant(
+  room: RpcRoom,
+  identity: string,
+  withinMs: number,
+  signal?: AbortSignal,
+): Promise<boolean> {
+  const known = () => room.remoteParticipants?.has(identity) ?? true; // a room without the map: nothing to wait for
+  const deadline = Date.now() + withinMs;
+  while (!known()) {
+    signal?.throwIfAborted();
+    const left = deadline - Date.now();
+    if (left <= 0) return false;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(ANNOUNCE_POLL_MS, left)));
+  }
+  return true;
 }
 
 /** The SDK's registration functions: the room's when it has them (livekit-client), else the local participant's. */

@@ -16,6 +16,8 @@ export class FakeRpcError extends Error {
 
 export class FakeNetwork {
   rooms = new Map<string, FakeRoom>();
+  /** Identities the others have not been told about yet (the join window). */
+  unannounced = new Set<string>();
   join(identity: string): FakeRoom {
     const r = new FakeRoom(this, identity);
     this.rooms.set(identity, r);
@@ -36,6 +38,11 @@ export class FakeRoom implements RpcRoom {
     private net: FakeNetwork,
     public identity: string,
   ) {}
+
+  /** The participants announced to this room: every other one not in net.unannounced. */
+  get remoteParticipants() {
+    return { has: (id: string) => id !== this.identity && this.net.rooms.has(id) && !this.net.unannounced.has(id) };
+  }
 
   registerRpcMethod(method: string, handler: RpcMethodHandler): void {
     if (this.registrations++ === this.failRegistrationAt) throw new Error("registration refused");
