@@ -1,0 +1,47 @@
+// Package roomservice lets a backend that never joins the room — an HTTP
+// handler, a job, a CLI — call a participant's methods through lkrpc's
+// generated clients. It is a transport.Transport (calls only) on
+// livekit-server's RoomService PerformRpc API (Twirp, authenticated with a
+// token carrying a RoomAdmin grant for the room, signed per call with the
+// API key and secret):
+//
+//	t, err := roomservice.New(url, apiKey, apiSecret, "my-room")
+//	status, err := agentv1.NewVoiceAgentClient(t, "agent").GetStatus(ctx, &agentv1.GetStatusRequest{})
+//
+// # What the server does
+//
+// The server sends the participant one RPC v1 request packet from a caller
+// identity of its own and relays the participant's RpcResponse as the
+// HTTP answer: a payload on success, a Twirp error whose message is
+// "RpcError <code>: <message>[: <data>]" on failure. Call turns the latter
+// back into an *rpcerr.Error with the participant's code, message and data,
+// so lkrpc.ErrorDetails works on typed errors. The server keeps its own
+// RPC timers: 2 s for the ack (1501), the response timeout passed on from
+// the call (1502).
+//
+// # Limits
+//
+//   - RPC v1 only. A request over 15360 bytes fails at once with 1402 and
+//     Call with transport.FormStream or FormInline at once with 1505;
+//     nothing is sent. Replies over 15360 bytes cannot come back either: a
+//     stock SDK handler answers 1504; a participant on lkrpc's engine
+//     waits for the server's caller identity to be announced (it never is)
+//     and the call ends with the server's 1502. Join the room with
+//     lkrpc.Connect (runtime/link/rtc) for RPC v2 streams up to 64 MiB.
+//   - No handlers: Register fails, since serving needs a participant in
+//     the room (lkrpc.Connect).
+//   - Data and message are recovered from the server's error text. A
+//     message that contains ": " followed by data that is not JSON cannot
+//     be told apart from its data; the text is split at the first ": ".
+//     lkrpc's typed details (JSON) are always split correctly.
+//   - A destination that is not in the room (or a room that does not
+//     exist) is answered by the server after about 3 s with "no response
+//     from servers"; Call reports it as 1401.
+//   - Each call is one HTTP request; the server may be far from the
+//     participant, and a call costs a few milliseconds more than on a
+//     joined link.
+//
+// Cancelling ctx aborts the HTTP request and Call returns at once with
+// rpcerr.FromContext's error; the participant's handler is not told and
+// runs to its end.
+package roomservice
