@@ -13,6 +13,7 @@ import (
 
 	"github.com/livekit/protocol/auth"
 	"github.com/livekit/protocol/livekit"
+	"github.com/livekit/protocol/utils/xtwirp"
 	"github.com/livekit/server-sdk-go/v2/signalling"
 	"github.com/twitchtv/twirp"
 
@@ -136,7 +137,10 @@ func New(serverURL, apiKey, apiSecret, room string, opts ...Option) (*Transport,
 		apiSecret: apiSecret,
 		timeout:   cfg.timeout,
 		log:       cfg.log,
-		client:    livekit.NewRoomServiceProtobufClient(signalling.ToHttpURL(strings.TrimSuffix(serverURL, "/")), cfg.httpClient),
+		// ClientPassTimout tells the server when the caller stops waiting
+		// (X-Twirp-Timeout-Ms), so that it stops its internal retries then.
+		client: livekit.NewRoomServiceProtobufClient(signalling.ToHttpURL(strings.TrimSuffix(serverURL, "/")), cfg.httpClient,
+			xtwirp.ClientPassTimout()),
 	}, nil
 }
 

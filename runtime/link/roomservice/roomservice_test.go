@@ -73,6 +73,9 @@ func TestCallSuccessSendsRequestAndAdminToken(t *testing.T) {
 	var got atomic.Pointer[livekit.PerformRpcRequest]
 	srv := fakeServer(t, func(w http.ResponseWriter, r *http.Request, req *livekit.PerformRpcRequest) {
 		got.Store(req)
+		if ms := r.Header.Get("X-Twirp-Timeout-Ms"); ms == "" {
+			t.Errorf("no X-Twirp-Timeout-Ms header: the server would retry after the caller gave up")
+		}
 		tok := strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")
 		v, err := auth.ParseAPIToken(tok)
 		if err != nil {
