@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"math"
 	"time"
 	"unicode/utf8"
 
@@ -91,12 +90,6 @@ func validateCall(c transport.Call) error {
 	return nil
 }
 
-// timeoutMillis is d as the wire's response_timeout_ms.
-func timeoutMillis(d time.Duration) uint32 {
-	ms := max(d.Milliseconds(), 1)
-	return uint32(min(ms, math.MaxUint32))
-}
-
 // addPending enters a new call in the pending table and arms its ctx
 // watcher. The returned context governs the upload and ends with the call.
 func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*pendingCall, context.Context, error) {
@@ -140,12 +133,12 @@ func (e *Engine) armResponseTimer(p *pendingCall, timeout time.Duration) {
 
 // publishRequestPacket sends c as an RPC v1 RpcRequest.
 func (e *Engine) publishRequestPacket(ctx context.Context, p *pendingCall, c transport.Call, timeout time.Duration) (transport.Transfer, error) {
-	pkt := requestPacket(c.Destination, p.id, c.Method, c.Payload, timeoutMillis(timeout))
+	pkt := requestPacket(c.Destination, p.id, c.Method, c.Payload, transport.TimeoutMillis(timeout))
 	e.armAckTimer(p)
 	if err := e.link.Send(ctx, pkt); err != nil {
 		return transport.Transfer{}, err
 	}
-	return packetTransfer(c.Payload), nil
+	return transport.PacketTransfer(c.Payload), nil
 }
 
 // publishRequestStream sends c as an RPC v2 lk.rpc_request stream.
@@ -154,7 +147,7 @@ func (e *Engine) publishRequestStream(ctx context.Context, p *pendingCall, c tra
 		StreamID:     e.cfg.newID(),
 		Topic:        TopicRequest,
 		Timestamp:    e.cfg.now().UnixMilli(),
-		Attributes:   requestAttributes(p.id, c.Method, timeoutMillis(timeout)),
+		Attributes:   requestAttributes(p.id, c.Method, transport.TimeoutMillis(timeout)),
 		Destinations: []string{c.Destination},
 		Text:         c.Payload,
 	}

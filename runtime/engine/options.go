@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
+	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
 // Defaults of the engine's options.
@@ -20,7 +21,7 @@ const (
 	DefaultTimeout = 15 * time.Second
 	// MaxPacketPayload is the largest payload an RPC v1 packet may carry
 	// (UTF-8 bytes); larger ones fail with 1402 (request) or 1504 (reply).
-	MaxPacketPayload = 15360
+	MaxPacketPayload = transport.MaxPacketPayload
 	// DefaultPacketThreshold is the largest payload sent as a v1 packet to
 	// a peer of client protocol 1; larger payloads go as a v2 stream.
 	DefaultPacketThreshold = MaxPacketPayload

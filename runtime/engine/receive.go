@@ -80,7 +80,7 @@ func (e *Engine) onResponsePacket(sender string, resp *livekit.RpcResponse) {
 	id := resp.GetRequestId()
 	switch v := resp.GetValue().(type) {
 	case *livekit.RpcResponse_Payload:
-		e.pending.resolve(sender, id, transport.Reply{Payload: v.Payload, Response: packetTransfer(v.Payload)}, nil)
+		e.pending.resolve(sender, id, transport.Reply{Payload: v.Payload, Response: transport.PacketTransfer(v.Payload)}, nil)
 	case *livekit.RpcResponse_Error:
 		re := v.Error
 		e.pending.resolve(sender, id, transport.Reply{}, &rpcerr.Error{Code: int(re.GetCode()), Message: re.GetMessage(), Data: re.GetData()})
@@ -89,7 +89,7 @@ func (e *Engine) onResponsePacket(sender string, resp *livekit.RpcResponse) {
 		e.pending.resolve(sender, id, transport.Reply{}, rpcerr.New(rpcerr.ApplicationError, "unsupported compressed_payload response"))
 	default:
 		// A response with neither payload nor error: an empty success.
-		e.pending.resolve(sender, id, transport.Reply{Response: packetTransfer("")}, nil)
+		e.pending.resolve(sender, id, transport.Reply{Response: transport.PacketTransfer("")}, nil)
 	}
 }
 

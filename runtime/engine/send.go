@@ -69,10 +69,6 @@ func (e *Engine) abortStream(streamID string, destinations []string, reason stri
 	})
 }
 
-func packetTransfer(payload string) transport.Transfer {
-	return transport.Transfer{Form: transport.FormPacket, Packets: 1, WireBytes: len(payload)}
-}
-
 func streamTransfer(info datastream.Info) transport.Transfer {
 	kind := transport.FormStream
 	if info.Inline {

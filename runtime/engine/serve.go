@@ -39,7 +39,7 @@ func (e *Engine) onRequestPacket(caller string, req *livekit.RpcRequest) {
 		timeout:     e.handlerTimeout(int64(req.GetResponseTimeoutMs())),
 		received:    time.Now(),
 		payload:     req.GetPayload(),
-		transfer:    packetTransfer(req.GetPayload()),
+		transfer:    transport.PacketTransfer(req.GetPayload()),
 	}
 	e.goServe(caller, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) })
 }

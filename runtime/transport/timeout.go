@@ -2,6 +2,7 @@ package transport
 
 import (
 	"context"
+	"math"
 	"time"
 
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
@@ -27,4 +28,10 @@ func ResponseTimeout(ctx context.Context, own, fallback time.Duration) (time.Dur
 		}
 	}
 	return max(d, 0), nil
+}
+
+// TimeoutMillis is d as the wire's response_timeout_ms: at least 1, at most
+// what the field holds.
+func TimeoutMillis(d time.Duration) uint32 {
+	return uint32(min(max(d.Milliseconds(), 1), math.MaxUint32))
 }

@@ -42,3 +42,19 @@ func TestResponseTimeoutPrecedence(t *testing.T) {
 		t.Errorf("passed deadline: %v, want 1502", err)
 	}
 }
+
+func TestTimeoutMillisFitsTheWireField(t *testing.T) {
+	for _, c := range []struct {
+		d    time.Duration
+		want uint32
+	}{
+		{0, 1},
+		{time.Microsecond, 1},
+		{1500 * time.Millisecond, 1500},
+		{time.Duration(1<<62) * time.Nanosecond, 1<<32 - 1},
+	} {
+		if got := transport.TimeoutMillis(c.d); got != c.want {
+			t.Errorf("TimeoutMillis(%v) = %d, want %d", c.d, got, c.want)
+		}
+	}
+}

@@ -16,7 +16,7 @@ import (
 
 // MaxPayloadBytes is the RPC v1 limit the stock SDK enforces on requests
 // and replies (UTF-8 bytes).
-const MaxPayloadBytes = lksdk.MaxPayloadBytes
+const MaxPayloadBytes = transport.MaxPacketPayload
 
 // DefaultTimeout is the response timeout when neither Call.Timeout nor the
 // context's deadline sets one (the SDK's default).
@@ -53,7 +53,7 @@ func New(room *lksdk.Room, log *slog.Logger) (*Adapter, error) {
 
 // Call performs one RPC through LocalParticipant.PerformRpc.
 func (a *Adapter) Call(ctx context.Context, call transport.Call) (transport.Reply, error) {
-	if err := checkCall(call); err != nil {
+	if err := transport.CheckPacketCall(call, "roomadapter", peerLinkHint); err != nil {
 		return transport.Reply{}, err
 	}
 	timeout, err := transport.ResponseTimeout(ctx, call.Timeout, DefaultTimeout)
@@ -90,32 +90,10 @@ func (a *Adapter) Call(ctx context.Context, call transport.Call) (transport.Repl
 		}
 		return transport.Reply{
 			Payload:  r.payload,
-			Request:  packetTransfer(call.Payload),
-			Response: packetTransfer(r.payload),
+			Request:  transport.PacketTransfer(call.Payload),
+			Response: transport.PacketTransfer(r.payload),
 		}, nil
 	}
-}
-
-// checkCall refuses at once what the stock SDK cannot do.
-func checkCall(call transport.Call) error {
-	switch {
-	case call.Destination == "":
-		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: no destination identity")
-	case call.Method == "":
-		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: no method")
-	case call.Force == transport.FormStream, call.Force == transport.FormInline:
-		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: cannot send a request as a data stream: %s", peerLinkHint)
-	case call.Force != transport.FormNone && call.Force != transport.FormPacket:
-		return rpcerr.Newf(rpcerr.SendFailed, "roomadapter: unknown form %d", int(call.Force))
-	case len(call.Payload) > MaxPayloadBytes:
-		return rpcerr.Newf(rpcerr.RequestPayloadTooLarge,
-			"request payload of %d bytes is over the %d-byte RPC v1 limit: %s", len(call.Payload), MaxPayloadBytes, peerLinkHint)
-	}
-	return nil
-}
-
-func packetTransfer(payload string) transport.Transfer {
-	return transport.Transfer{Form: transport.FormPacket, Packets: 1, WireBytes: len(payload)}
 }
 
 // fromSDKError turns the SDK's *RpcError into lkrpc's; other errors (none

@@ -56,7 +56,7 @@ func TestCallRefusesWhatV1CannotCarry(t *testing.T) {
 }
 
 func TestCallAtTheLimitIsNotRefusedEarly(t *testing.T) {
-	if err := checkCall(transport.Call{Destination: "p", Method: "m", Payload: strings.Repeat("x", MaxPayloadBytes), Force: transport.FormPacket}); err != nil {
+	if err := transport.CheckPacketCall(transport.Call{Destination: "p", Method: "m", Payload: strings.Repeat("x", MaxPayloadBytes), Force: transport.FormPacket}, "roomadapter", peerLinkHint); err != nil {
 		t.Fatalf("a payload of exactly %d bytes: %v", MaxPayloadBytes, err)
 	}
 }

@@ -47,7 +47,7 @@ func (a *Adapter) serve(method string, h transport.Handler) lksdk.RpcHandlerCtxF
 		req := &transport.Request{
 			Method:   method,
 			Payload:  string(data),
-			Transfer: packetTransfer(string(data)),
+			Transfer: transport.PacketTransfer(string(data)),
 		}
 		if meta := lksdk.RPCMetadataFromContext(ctx); meta != nil {
 			req.Caller, req.RequestID, req.ResponseTimeout = meta.CallerIdentity, meta.RequestID, meta.ResponseTimeout

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"strings"
@@ -23,7 +22,7 @@ import (
 
 // MaxPayloadBytes is the RPC v1 limit on a request payload (UTF-8 bytes),
 // which the server enforces too.
-const MaxPayloadBytes = 15360
+const MaxPayloadBytes = transport.MaxPacketPayload
 
 // DefaultTimeout is the response timeout when neither Call.Timeout nor the
 // context's deadline sets one (that of the SDKs).
@@ -155,7 +154,7 @@ func (t *Transport) Register(method string, _ transport.Handler) (func(), error)
 
 // Call performs one RPC through RoomService.PerformRpc.
 func (t *Transport) Call(ctx context.Context, call transport.Call) (transport.Reply, error) {
-	if err := checkCall(call); err != nil {
+	if err := transport.CheckPacketCall(call, "roomservice", connectHint); err != nil {
 		return transport.Reply{}, err
 	}
 	timeout, err := transport.ResponseTimeout(ctx, call.Timeout, t.timeout)
@@ -183,7 +182,7 @@ func (t *Transport) Call(ctx context.Context, call transport.Call) (transport.Re
 		DestinationIdentity: call.Destination,
 		Method:              call.Method,
 		Payload:             call.Payload,
-		ResponseTimeoutMs:   timeoutMs(timeout),
+		ResponseTimeoutMs:   transport.TimeoutMillis(timeout),
 	})
 	if err != nil {
 		if cerr := rpcerr.FromContext(ctx); cerr != nil {
@@ -200,44 +199,11 @@ func (t *Transport) Call(ctx context.Context, call transport.Call) (transport.Re
 		case 0, rpcerr.RecipientNotFound, rpcerr.RequestPayloadTooLarge:
 			return transport.Reply{}, err // not relayed to the participant
 		}
-		return transport.Reply{Request: packetTransfer(call.Payload)}, err
+		return transport.Reply{Request: transport.PacketTransfer(call.Payload)}, err
 	}
 	return transport.Reply{
 		Payload:  resp.GetPayload(),
-		Request:  packetTransfer(call.Payload),
-		Response: packetTransfer(resp.GetPayload()),
+		Request:  transport.PacketTransfer(call.Payload),
+		Response: transport.PacketTransfer(resp.GetPayload()),
 	}, nil
-}
-
-func timeoutMs(d time.Duration) uint32 {
-	ms := d.Milliseconds()
-	switch {
-	case ms < 1:
-		return 1
-	case ms > math.MaxUint32:
-		return math.MaxUint32
-	}
-	return uint32(ms)
-}
-
-// checkCall refuses at once what the room service cannot do.
-func checkCall(call transport.Call) error {
-	switch {
-	case call.Destination == "":
-		return rpcerr.Newf(rpcerr.SendFailed, "roomservice: no destination identity")
-	case call.Method == "":
-		return rpcerr.Newf(rpcerr.SendFailed, "roomservice: no method")
-	case call.Force == transport.FormStream, call.Force == transport.FormInline:
-		return rpcerr.Newf(rpcerr.SendFailed, "roomservice: cannot send a request as a data stream: %s", connectHint)
-	case call.Force != transport.FormNone && call.Force != transport.FormPacket:
-		return rpcerr.Newf(rpcerr.SendFailed, "roomservice: unknown form %d", int(call.Force))
-	case len(call.Payload) > MaxPayloadBytes:
-		return rpcerr.Newf(rpcerr.RequestPayloadTooLarge,
-			"request payload of %d bytes is over the %d-byte RPC v1 limit: %s", len(call.Payload), MaxPayloadBytes, connectHint)
-	}
-	return nil
-}
-
-func packetTransfer(payload string) transport.Transfer {
-	return transport.Transfer{Form: transport.FormPacket, Packets: 1, WireBytes: len(payload)}
 }
