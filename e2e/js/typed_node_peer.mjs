@@ -4,7 +4,7 @@
 // ts/test/interop/peer.ts's; the line protocol is commands.mjs's.
 //
 // Usage: node typed_node_peer.mjs
-import { Room, RoomEvent, RpcError, dispose } from '@livekit/rtc-node';
+import { Room, RpcError, dispose } from '@livekit/rtc-node';
 import { readFileSync } from 'node:fs';
 import { runCommands } from './commands.mjs';
 import { createInteropPeer } from '../../ts/build/test/interop/peer.js';
@@ -22,22 +22,6 @@ const peer = createInteropPeer({
     await room.connect(url, token, { autoSubscribe: false, dynacast: false });
     current = room;
     return room;
-  },
-  waitFor(room, identity, timeoutMs) {
-    if (room.remoteParticipants.has(identity)) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const onJoin = (p) => {
-        if (p.identity !== identity) return;
-        clearTimeout(timer);
-        room.off(RoomEvent.ParticipantConnected, onJoin);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        room.off(RoomEvent.ParticipantConnected, onJoin);
-        reject(new Error('participant ' + identity + ' not seen within ' + timeoutMs + ' ms'));
-      }, timeoutMs);
-      room.on(RoomEvent.ParticipantConnected, onJoin);
-    });
   },
 });
 

@@ -44,6 +44,7 @@ export {
 } from "./codec.js";
 export { methodSpec, serviceSpecs, validateWireName, type MethodSpec } from "./spec.js";
 export { serviceRegistry } from "./registry.js";
+export { awaitParticipant } from "./room.js";
 export type {
   PerformRpcParams,
   RpcErrorClass,

@@ -7,6 +7,7 @@
 import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import {
+  awaitParticipant,
   bytesToBase64,
   base64ToBytes,
   createClient,
@@ -22,8 +23,6 @@ import { Interop, ProblemSchema, Unserved } from "../../gen/interop/v1/interop_p
 export interface PeerSDK {
   /** Creates and connects a room. */
   connect(url: string, token: string): Promise<RpcRoom & { disconnect(): Promise<unknown> }>;
-  /** Resolves once identity is in the room. */
-  waitFor(room: RpcRoom, identity: string, timeoutMs: number): Promise<unknown>;
   RpcError: RpcErrorClass;
   version: string;
 }
@@ -55,7 +54,9 @@ export function createInteropPeer(sdk: PeerSDK) {
     },
 
     async waitFor(identity: string, timeoutMs: number) {
-      await sdk.waitFor(need(), identity, timeoutMs);
+      if (!(await awaitParticipant(need(), identity, timeoutMs))) {
+        throw new Error(`participant ${identity} not seen within ${timeoutMs} ms`);
+      }
       return true;
     },
 
