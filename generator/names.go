@@ -103,6 +103,7 @@ func (ns *namespace) reserveMessage(m *protogen.Message) {
 
 // serviceNames are the Go identifiers emitted for one service.
 type serviceNames struct {
+	ServiceName   string // GreeterServiceName: the constant holding the service's full name
 	Client        string // GreeterClient: the client interface
 	NewClient     string // NewGreeterClient
 	clientImpl    string // greeterClient: the unexported implementation
@@ -123,6 +124,7 @@ type methodNames struct {
 func nameService(ns *namespace, svc *protogen.Service) (serviceNames, []methodNames) {
 	base := svc.GoName
 	names := serviceNames{
+		ServiceName:   ns.claim(base + "ServiceName"),
 		Client:        ns.claim(base + "Client"),
 		NewClient:     ns.claim("New" + base + "Client"),
 		Handler:       ns.claim(base + "Handler"),

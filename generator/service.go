@@ -25,8 +25,10 @@ func generateMethodConstants(f *jen.File, s *serviceModel) {
 	if len(s.methods) == 0 {
 		return
 	}
-	f.Comment(docComment(fmt.Sprintf("Wire names of the %s methods: what goes on the wire and what other SDKs register or call.", s.svc.Desc.FullName())))
+	f.Comment(docComment(fmt.Sprintf("The full name of %s, and the wire names of its methods: what goes on the wire and what other SDKs register or call.", s.svc.Desc.FullName())))
 	f.Const().DefsFunc(func(g *jen.Group) {
+		g.Comment(docComment(fmt.Sprintf("%s is the full name of the %s service, which a registration advertises in the discovery attribute.", s.names.ServiceName, s.svc.Desc.FullName())))
+		g.Id(s.names.ServiceName).Op("=").Lit(string(s.svc.Desc.FullName()))
 		for _, m := range s.methods {
 			g.Comment(docComment(
 				fmt.Sprintf("%s is the wire name of %s.", m.names.Constant, m.method.Desc.FullName()),
@@ -45,15 +47,18 @@ func generateMethodSpecs(f *jen.File, s *serviceModel) {
 	}
 	f.Var().DefsFunc(func(g *jen.Group) {
 		for _, m := range s.methods {
-			g.Id(m.names.spec).Op("=").Op("&").Qual(RuntimePackage, "Method").Add(methodSpecLiteral(m))
+			g.Id(m.names.spec).Op("=").Op("&").Qual(RuntimePackage, "Method").Add(methodSpecLiteral(s.names.ServiceName, m))
 		}
 	})
 }
 
-// methodSpecLiteral is the composite literal of m's *lkrpc.Method: on one
-// line when it holds only the name, one field per line otherwise.
-func methodSpecLiteral(m methodModel) *jen.Statement {
-	fields := []jen.Code{jen.Id("Name").Op(":").Id(m.names.Constant)}
+// methodSpecLiteral is the composite literal of m's *lkrpc.Method, one field
+// per line, with only the fields the options set besides the names.
+func methodSpecLiteral(serviceName string, m methodModel) *jen.Statement {
+	fields := []jen.Code{
+		jen.Id("Service").Op(":").Id(serviceName),
+		jen.Id("Name").Op(":").Id(m.names.Constant),
+	}
 	spec := m.spec
 	if spec.codec != lkrpcv1.Codec_CODEC_UNSPECIFIED {
 		fields = append(fields, jen.Id("Codec").Op(":").Qual(RuntimePackage, codecConstant(spec.codec)))
@@ -66,9 +71,6 @@ func methodSpecLiteral(m methodModel) *jen.Statement {
 	}
 	if spec.maxResponseBytes != 0 {
 		fields = append(fields, jen.Id("MaxResponseBytes").Op(":").Add(sizeExpr(spec.maxResponseBytes)))
-	}
-	if len(fields) == 1 {
-		return jen.Values(fields...)
 	}
 	return jen.Custom(jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}, fields...)
 }

@@ -41,6 +41,7 @@ const (
 // a handler refuses to send a response over MaxResponseBytes and a caller
 // refuses one (both 1504).
 type Method struct {
+	Service          string        // full name of the proto service, e.g. "example.v1.Greeter"; "" for none
 	Name             string        // wire name, e.g. "example.v1.Greeter/SayHello"
 	Codec            CodecName     // request codec; CodecDefault means JSON
 	Timeout          time.Duration // default response timeout; 0 means the transport's

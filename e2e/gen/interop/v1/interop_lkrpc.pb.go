@@ -14,9 +14,12 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the lkrpc.interop.v1.Interop methods: what goes on the wire and
-// what other SDKs register or call.
+// The full name of lkrpc.interop.v1.Interop, and the wire names of its methods:
+// what goes on the wire and what other SDKs register or call.
 const (
+	// InteropServiceName is the full name of the lkrpc.interop.v1.Interop service,
+	// which a registration advertises in the discovery attribute.
+	InteropServiceName = "lkrpc.interop.v1.Interop"
 	// InteropEchoJSONMethod is the wire name of lkrpc.interop.v1.Interop.EchoJSON.
 	InteropEchoJSONMethod = "lkrpc.interop.v1.Interop/EchoJSON"
 	// InteropEchoBinaryMethod is the wire name of
@@ -30,19 +33,23 @@ const (
 
 var (
 	interopEchoJSONSpec = &lkrpc.Method{
+		Service: InteropServiceName,
 		Name:    InteropEchoJSONMethod,
 		Timeout: 30 * time.Second,
 	}
 	interopEchoBinarySpec = &lkrpc.Method{
+		Service: InteropServiceName,
 		Name:    InteropEchoBinaryMethod,
 		Codec:   lkrpc.CodecBinary,
 		Timeout: 30 * time.Second,
 	}
 	interopFailSpec = &lkrpc.Method{
+		Service: InteropServiceName,
 		Name:    InteropFailMethod,
 		Timeout: 30 * time.Second,
 	}
 	interopSleepSpec = &lkrpc.Method{
+		Service: InteropServiceName,
 		Name:    InteropSleepMethod,
 		Timeout: 1500 * time.Millisecond,
 	}
@@ -158,15 +165,21 @@ func RegisterInteropHandler(t lkrpc.Transport, h InteropHandler, opts ...lkrpc.H
 	}, opts...)
 }
 
-// Wire names of the lkrpc.interop.v1.Unserved methods: what goes on the wire
-// and what other SDKs register or call.
+// The full name of lkrpc.interop.v1.Unserved, and the wire names of its
+// methods: what goes on the wire and what other SDKs register or call.
 const (
+	// UnservedServiceName is the full name of the lkrpc.interop.v1.Unserved
+	// service, which a registration advertises in the discovery attribute.
+	UnservedServiceName = "lkrpc.interop.v1.Unserved"
 	// UnservedNothingMethod is the wire name of lkrpc.interop.v1.Unserved.Nothing.
 	UnservedNothingMethod = "lkrpc.interop.v1.Unserved/Nothing"
 )
 
 var (
-	unservedNothingSpec = &lkrpc.Method{Name: UnservedNothingMethod}
+	unservedNothingSpec = &lkrpc.Method{
+		Service: UnservedServiceName,
+		Name:    UnservedNothingMethod,
+	}
 )
 
 // UnservedClient calls the lkrpc.interop.v1.Unserved service of a remote

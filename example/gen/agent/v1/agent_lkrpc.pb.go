@@ -14,9 +14,12 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the example.agent.v1.VoiceAgent methods: what goes on the wire
-// and what other SDKs register or call.
+// The full name of example.agent.v1.VoiceAgent, and the wire names of its
+// methods: what goes on the wire and what other SDKs register or call.
 const (
+	// VoiceAgentServiceName is the full name of the example.agent.v1.VoiceAgent
+	// service, which a registration advertises in the discovery attribute.
+	VoiceAgentServiceName = "example.agent.v1.VoiceAgent"
 	// VoiceAgentGetStatusMethod is the wire name of
 	// example.agent.v1.VoiceAgent.GetStatus.
 	VoiceAgentGetStatusMethod = "example.agent.v1.VoiceAgent/GetStatus"
@@ -35,16 +38,19 @@ const (
 
 var (
 	voiceAgentGetStatusSpec = &lkrpc.Method{
+		Service: VoiceAgentServiceName,
 		Name:    VoiceAgentGetStatusMethod,
 		Timeout: 10 * time.Second,
 	}
 	voiceAgentSummarizeSpec = &lkrpc.Method{
+		Service:          VoiceAgentServiceName,
 		Name:             VoiceAgentSummarizeMethod,
 		Timeout:          60 * time.Second,
 		MaxRequestBytes:  8 << 20,
 		MaxResponseBytes: 8 << 20,
 	}
 	voiceAgentAnnotateTranscriptSpec = &lkrpc.Method{
+		Service:          VoiceAgentServiceName,
 		Name:             VoiceAgentAnnotateTranscriptMethod,
 		Codec:            lkrpc.CodecBinary,
 		Timeout:          10 * time.Second,
@@ -52,10 +58,12 @@ var (
 		MaxResponseBytes: 8 << 20,
 	}
 	voiceAgentSetVoiceSpec = &lkrpc.Method{
+		Service: VoiceAgentServiceName,
 		Name:    VoiceAgentSetVoiceMethod,
 		Timeout: 10 * time.Second,
 	}
 	voiceAgentPingSpec = &lkrpc.Method{
+		Service: VoiceAgentServiceName,
 		Name:    VoiceAgentPingMethod,
 		Timeout: 10 * time.Second,
 	}

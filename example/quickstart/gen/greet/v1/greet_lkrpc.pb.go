@@ -14,9 +14,12 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the greet.v1.GreetService methods: what goes on the wire and
-// what other SDKs register or call.
+// The full name of greet.v1.GreetService, and the wire names of its methods:
+// what goes on the wire and what other SDKs register or call.
 const (
+	// GreetServiceServiceName is the full name of the greet.v1.GreetService
+	// service, which a registration advertises in the discovery attribute.
+	GreetServiceServiceName = "greet.v1.GreetService"
 	// GreetServiceGreetMethod is the wire name of greet.v1.GreetService.Greet.
 	GreetServiceGreetMethod = "greet"
 	// GreetServicePoemMethod is the wire name of greet.v1.GreetService.Poem.
@@ -25,10 +28,12 @@ const (
 
 var (
 	greetServiceGreetSpec = &lkrpc.Method{
+		Service: GreetServiceServiceName,
 		Name:    GreetServiceGreetMethod,
 		Timeout: 5 * time.Second,
 	}
 	greetServicePoemSpec = &lkrpc.Method{
+		Service:          GreetServiceServiceName,
 		Name:             GreetServicePoemMethod,
 		Timeout:          30 * time.Second,
 		MaxResponseBytes: 8 << 20,

@@ -13,15 +13,21 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the mod.v1.Modular methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of mod.v1.Modular, and the wire names of its methods: what goes
+// on the wire and what other SDKs register or call.
 const (
+	// ModularServiceName is the full name of the mod.v1.Modular service, which a
+	// registration advertises in the discovery attribute.
+	ModularServiceName = "mod.v1.Modular"
 	// ModularCallMethod is the wire name of mod.v1.Modular.Call.
 	ModularCallMethod = "mod.v1.Modular/Call"
 )
 
 var (
-	modularCallSpec = &lkrpc.Method{Name: ModularCallMethod}
+	modularCallSpec = &lkrpc.Method{
+		Service: ModularServiceName,
+		Name:    ModularCallMethod,
+	}
 )
 
 // ModularClient calls the mod.v1.Modular service of a remote participant.

@@ -13,15 +13,21 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the rel.v1.Relative methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of rel.v1.Relative, and the wire names of its methods: what
+// goes on the wire and what other SDKs register or call.
 const (
+	// RelativeServiceName is the full name of the rel.v1.Relative service, which a
+	// registration advertises in the discovery attribute.
+	RelativeServiceName = "rel.v1.Relative"
 	// RelativeCallMethod is the wire name of rel.v1.Relative.Call.
 	RelativeCallMethod = "rel.v1.Relative/Call"
 )
 
 var (
-	relativeCallSpec = &lkrpc.Method{Name: RelativeCallMethod}
+	relativeCallSpec = &lkrpc.Method{
+		Service: RelativeServiceName,
+		Name:    RelativeCallMethod,
+	}
 )
 
 // RelativeClient calls the rel.v1.Relative service of a remote participant.

@@ -13,15 +13,21 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the Bare methods: what goes on the wire and what other SDKs
-// register or call.
+// The full name of Bare, and the wire names of its methods: what goes on the
+// wire and what other SDKs register or call.
 const (
+	// BareServiceName is the full name of the Bare service, which a registration
+	// advertises in the discovery attribute.
+	BareServiceName = "Bare"
 	// BareCallMethod is the wire name of Bare.Call.
 	BareCallMethod = "Bare/Call"
 )
 
 var (
-	bareCallSpec = &lkrpc.Method{Name: BareCallMethod}
+	bareCallSpec = &lkrpc.Method{
+		Service: BareServiceName,
+		Name:    BareCallMethod,
+	}
 )
 
 // BareClient calls the Bare service of a remote participant.

@@ -13,9 +13,12 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the clash.v1.Greeter methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of clash.v1.Greeter, and the wire names of its methods: what
+// goes on the wire and what other SDKs register or call.
 const (
+	// GreeterServiceName is the full name of the clash.v1.Greeter service, which a
+	// registration advertises in the discovery attribute.
+	GreeterServiceName = "clash.v1.Greeter"
 	// GreeterSayHelloMethod is the wire name of clash.v1.Greeter.SayHello.
 	GreeterSayHelloMethod = "clash.v1.Greeter/SayHello"
 	// GreeterSayHello_Method is the wire name of clash.v1.Greeter.Say_hello.
@@ -31,12 +34,30 @@ const (
 )
 
 var (
-	greeterSayHelloSpec  = &lkrpc.Method{Name: GreeterSayHelloMethod}
-	greeterSayHello_Spec = &lkrpc.Method{Name: GreeterSayHello_Method}
-	greeterTypeSpec      = &lkrpc.Method{Name: GreeterTypeMethod}
-	greeterFuncSpec      = &lkrpc.Method{Name: GreeterFuncMethod}
-	greeterErrorSpec     = &lkrpc.Method{Name: GreeterErrorMethod}
-	greeterStringSpec    = &lkrpc.Method{Name: GreeterStringMethod}
+	greeterSayHelloSpec = &lkrpc.Method{
+		Service: GreeterServiceName,
+		Name:    GreeterSayHelloMethod,
+	}
+	greeterSayHello_Spec = &lkrpc.Method{
+		Service: GreeterServiceName,
+		Name:    GreeterSayHello_Method,
+	}
+	greeterTypeSpec = &lkrpc.Method{
+		Service: GreeterServiceName,
+		Name:    GreeterTypeMethod,
+	}
+	greeterFuncSpec = &lkrpc.Method{
+		Service: GreeterServiceName,
+		Name:    GreeterFuncMethod,
+	}
+	greeterErrorSpec = &lkrpc.Method{
+		Service: GreeterServiceName,
+		Name:    GreeterErrorMethod,
+	}
+	greeterStringSpec = &lkrpc.Method{
+		Service: GreeterServiceName,
+		Name:    GreeterStringMethod,
+	}
 )
 
 // GreeterClient_ calls the clash.v1.Greeter service of a remote participant.
@@ -174,15 +195,21 @@ func RegisterGreeterHandler(t lkrpc.Transport, h GreeterHandler, opts ...lkrpc.H
 	}, opts...)
 }
 
-// Wire names of the clash.v1.GreeterSay methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of clash.v1.GreeterSay, and the wire names of its methods: what
+// goes on the wire and what other SDKs register or call.
 const (
+	// GreeterSayServiceName is the full name of the clash.v1.GreeterSay service,
+	// which a registration advertises in the discovery attribute.
+	GreeterSayServiceName = "clash.v1.GreeterSay"
 	// GreeterSayHelloMethod_ is the wire name of clash.v1.GreeterSay.Hello.
 	GreeterSayHelloMethod_ = "clash.v1.GreeterSay/Hello"
 )
 
 var (
-	greeterSayHelloSpec_ = &lkrpc.Method{Name: GreeterSayHelloMethod_}
+	greeterSayHelloSpec_ = &lkrpc.Method{
+		Service: GreeterSayServiceName,
+		Name:    GreeterSayHelloMethod_,
+	}
 )
 
 // GreeterSayClient calls the clash.v1.GreeterSay service of a remote
@@ -245,15 +272,21 @@ func RegisterGreeterSayHandler(t lkrpc.Transport, h GreeterSayHandler, opts ...l
 	}, opts...)
 }
 
-// Wire names of the clash.v1.greeter methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of clash.v1.greeter, and the wire names of its methods: what
+// goes on the wire and what other SDKs register or call.
 const (
+	// GreeterServiceName_ is the full name of the clash.v1.greeter service, which a
+	// registration advertises in the discovery attribute.
+	GreeterServiceName_ = "clash.v1.greeter"
 	// GreeterPingMethod is the wire name of clash.v1.greeter.Ping.
 	GreeterPingMethod = "clash.v1.greeter/Ping"
 )
 
 var (
-	greeterPingSpec = &lkrpc.Method{Name: GreeterPingMethod}
+	greeterPingSpec = &lkrpc.Method{
+		Service: GreeterServiceName_,
+		Name:    GreeterPingMethod,
+	}
 )
 
 // GreeterClient__ calls the clash.v1.greeter service of a remote participant.
@@ -314,9 +347,12 @@ func RegisterGreeterHandler_(t lkrpc.Transport, h GreeterHandler_, opts ...lkrpc
 	}, opts...)
 }
 
-// Wire names of the clash.v1.Lkrpc methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of clash.v1.Lkrpc, and the wire names of its methods: what goes
+// on the wire and what other SDKs register or call.
 const (
+	// LkrpcServiceName is the full name of the clash.v1.Lkrpc service, which a
+	// registration advertises in the discovery attribute.
+	LkrpcServiceName = "clash.v1.Lkrpc"
 	// LkrpcContextMethod is the wire name of clash.v1.Lkrpc.Context.
 	LkrpcContextMethod = "clash.v1.Lkrpc/Context"
 	// LkrpcProtoMethod is the wire name of clash.v1.Lkrpc.Proto.
@@ -324,8 +360,14 @@ const (
 )
 
 var (
-	lkrpcContextSpec = &lkrpc.Method{Name: LkrpcContextMethod}
-	lkrpcProtoSpec   = &lkrpc.Method{Name: LkrpcProtoMethod}
+	lkrpcContextSpec = &lkrpc.Method{
+		Service: LkrpcServiceName,
+		Name:    LkrpcContextMethod,
+	}
+	lkrpcProtoSpec = &lkrpc.Method{
+		Service: LkrpcServiceName,
+		Name:    LkrpcProtoMethod,
+	}
 )
 
 // LkrpcClient calls the clash.v1.Lkrpc service of a remote participant.

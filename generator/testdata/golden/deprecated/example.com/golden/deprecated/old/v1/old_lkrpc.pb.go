@@ -13,15 +13,21 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the old.v1.Legacy methods: what goes on the wire and what other
-// SDKs register or call.
+// The full name of old.v1.Legacy, and the wire names of its methods: what goes
+// on the wire and what other SDKs register or call.
 const (
+	// LegacyServiceName is the full name of the old.v1.Legacy service, which a
+	// registration advertises in the discovery attribute.
+	LegacyServiceName = "old.v1.Legacy"
 	// LegacyCallMethod is the wire name of old.v1.Legacy.Call.
 	LegacyCallMethod = "old.v1.Legacy/Call"
 )
 
 var (
-	legacyCallSpec = &lkrpc.Method{Name: LegacyCallMethod}
+	legacyCallSpec = &lkrpc.Method{
+		Service: LegacyServiceName,
+		Name:    LegacyCallMethod,
+	}
 )
 
 // LegacyClient calls the old.v1.Legacy service of a remote participant.
@@ -90,9 +96,12 @@ func RegisterLegacyHandler(t lkrpc.Transport, h LegacyHandler, opts ...lkrpc.Han
 	}, opts...)
 }
 
-// Wire names of the old.v1.Current methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of old.v1.Current, and the wire names of its methods: what goes
+// on the wire and what other SDKs register or call.
 const (
+	// CurrentServiceName is the full name of the old.v1.Current service, which a
+	// registration advertises in the discovery attribute.
+	CurrentServiceName = "old.v1.Current"
 	// CurrentOldMethod is the wire name of old.v1.Current.Old.
 	//
 	// Deprecated: Do not use.
@@ -102,8 +111,14 @@ const (
 )
 
 var (
-	currentOldSpec = &lkrpc.Method{Name: CurrentOldMethod}
-	currentNewSpec = &lkrpc.Method{Name: CurrentNewMethod}
+	currentOldSpec = &lkrpc.Method{
+		Service: CurrentServiceName,
+		Name:    CurrentOldMethod,
+	}
+	currentNewSpec = &lkrpc.Method{
+		Service: CurrentServiceName,
+		Name:    CurrentNewMethod,
+	}
 )
 
 // CurrentClient calls the old.v1.Current service of a remote participant.

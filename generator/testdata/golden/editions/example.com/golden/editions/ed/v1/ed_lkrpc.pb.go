@@ -13,15 +13,21 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the ed.v1.Desk methods: what goes on the wire and what other
-// SDKs register or call.
+// The full name of ed.v1.Desk, and the wire names of its methods: what goes on
+// the wire and what other SDKs register or call.
 const (
+	// DeskServiceName is the full name of the ed.v1.Desk service, which a
+	// registration advertises in the discovery attribute.
+	DeskServiceName = "ed.v1.Desk"
 	// DeskOpenMethod is the wire name of ed.v1.Desk.Open.
 	DeskOpenMethod = "ed.v1.Desk/Open"
 )
 
 var (
-	deskOpenSpec = &lkrpc.Method{Name: DeskOpenMethod}
+	deskOpenSpec = &lkrpc.Method{
+		Service: DeskServiceName,
+		Name:    DeskOpenMethod,
+	}
 )
 
 // DeskClient calls the ed.v1.Desk service of a remote participant.

@@ -17,9 +17,12 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the app.v1.Search methods: what goes on the wire and what other
-// SDKs register or call.
+// The full name of app.v1.Search, and the wire names of its methods: what goes
+// on the wire and what other SDKs register or call.
 const (
+	// SearchServiceName is the full name of the app.v1.Search service, which a
+	// registration advertises in the discovery attribute.
+	SearchServiceName = "app.v1.Search"
 	// SearchRunMethod is the wire name of app.v1.Search.Run.
 	SearchRunMethod = "app.v1.Search/Run"
 	// SearchNowMethod is the wire name of app.v1.Search.Now.
@@ -31,10 +34,22 @@ const (
 )
 
 var (
-	searchRunSpec     = &lkrpc.Method{Name: SearchRunMethod}
-	searchNowSpec     = &lkrpc.Method{Name: SearchNowMethod}
-	searchInspectSpec = &lkrpc.Method{Name: SearchInspectMethod}
-	searchLocalSpec   = &lkrpc.Method{Name: SearchLocalMethod}
+	searchRunSpec = &lkrpc.Method{
+		Service: SearchServiceName,
+		Name:    SearchRunMethod,
+	}
+	searchNowSpec = &lkrpc.Method{
+		Service: SearchServiceName,
+		Name:    SearchNowMethod,
+	}
+	searchInspectSpec = &lkrpc.Method{
+		Service: SearchServiceName,
+		Name:    SearchInspectMethod,
+	}
+	searchLocalSpec = &lkrpc.Method{
+		Service: SearchServiceName,
+		Name:    SearchLocalMethod,
+	}
 )
 
 // SearchClient calls the app.v1.Search service of a remote participant.

@@ -13,9 +13,12 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the shop.v1.Cart methods: what goes on the wire and what other
-// SDKs register or call.
+// The full name of shop.v1.Cart, and the wire names of its methods: what goes
+// on the wire and what other SDKs register or call.
 const (
+	// CartServiceName is the full name of the shop.v1.Cart service, which a
+	// registration advertises in the discovery attribute.
+	CartServiceName = "shop.v1.Cart"
 	// CartAddItemMethod is the wire name of shop.v1.Cart.AddItem.
 	CartAddItemMethod = "shop.v1.Cart/AddItem"
 	// CartRemoveItemMethod is the wire name of shop.v1.Cart.RemoveItem.
@@ -23,8 +26,14 @@ const (
 )
 
 var (
-	cartAddItemSpec    = &lkrpc.Method{Name: CartAddItemMethod}
-	cartRemoveItemSpec = &lkrpc.Method{Name: CartRemoveItemMethod}
+	cartAddItemSpec = &lkrpc.Method{
+		Service: CartServiceName,
+		Name:    CartAddItemMethod,
+	}
+	cartRemoveItemSpec = &lkrpc.Method{
+		Service: CartServiceName,
+		Name:    CartRemoveItemMethod,
+	}
 )
 
 // CartClient calls the shop.v1.Cart service of a remote participant.
@@ -100,15 +109,21 @@ func RegisterCartHandler(t lkrpc.Transport, h CartHandler, opts ...lkrpc.Handler
 	}, opts...)
 }
 
-// Wire names of the shop.v1.Checkout methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of shop.v1.Checkout, and the wire names of its methods: what
+// goes on the wire and what other SDKs register or call.
 const (
+	// CheckoutServiceName is the full name of the shop.v1.Checkout service, which a
+	// registration advertises in the discovery attribute.
+	CheckoutServiceName = "shop.v1.Checkout"
 	// CheckoutPlaceOrderMethod is the wire name of shop.v1.Checkout.PlaceOrder.
 	CheckoutPlaceOrderMethod = "shop.v1.Checkout/PlaceOrder"
 )
 
 var (
-	checkoutPlaceOrderSpec = &lkrpc.Method{Name: CheckoutPlaceOrderMethod}
+	checkoutPlaceOrderSpec = &lkrpc.Method{
+		Service: CheckoutServiceName,
+		Name:    CheckoutPlaceOrderMethod,
+	}
 )
 
 // CheckoutClient calls the shop.v1.Checkout service of a remote participant.

@@ -13,15 +13,21 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the shop.v1.Catalog methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of shop.v1.Catalog, and the wire names of its methods: what
+// goes on the wire and what other SDKs register or call.
 const (
+	// CatalogServiceName is the full name of the shop.v1.Catalog service, which a
+	// registration advertises in the discovery attribute.
+	CatalogServiceName = "shop.v1.Catalog"
 	// CatalogGetItemMethod is the wire name of shop.v1.Catalog.GetItem.
 	CatalogGetItemMethod = "shop.v1.Catalog/GetItem"
 )
 
 var (
-	catalogGetItemSpec = &lkrpc.Method{Name: CatalogGetItemMethod}
+	catalogGetItemSpec = &lkrpc.Method{
+		Service: CatalogServiceName,
+		Name:    CatalogGetItemMethod,
+	}
 )
 
 // CatalogClient calls the shop.v1.Catalog service of a remote participant.

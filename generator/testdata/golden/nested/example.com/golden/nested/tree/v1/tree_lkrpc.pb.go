@@ -13,9 +13,12 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the tree.v1.Forest methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of tree.v1.Forest, and the wire names of its methods: what goes
+// on the wire and what other SDKs register or call.
 const (
+	// ForestServiceName is the full name of the tree.v1.Forest service, which a
+	// registration advertises in the discovery attribute.
+	ForestServiceName = "tree.v1.Forest"
 	// ForestPlantMethod is the wire name of tree.v1.Forest.Plant.
 	ForestPlantMethod = "tree.v1.Forest/Plant"
 	// ForestGrowMethod is the wire name of tree.v1.Forest.Grow.
@@ -23,8 +26,14 @@ const (
 )
 
 var (
-	forestPlantSpec = &lkrpc.Method{Name: ForestPlantMethod}
-	forestGrowSpec  = &lkrpc.Method{Name: ForestGrowMethod}
+	forestPlantSpec = &lkrpc.Method{
+		Service: ForestServiceName,
+		Name:    ForestPlantMethod,
+	}
+	forestGrowSpec = &lkrpc.Method{
+		Service: ForestServiceName,
+		Name:    ForestGrowMethod,
+	}
 )
 
 // ForestClient calls the tree.v1.Forest service of a remote participant.

@@ -13,15 +13,21 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the opt.v1.Preferences methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of opt.v1.Preferences, and the wire names of its methods: what
+// goes on the wire and what other SDKs register or call.
 const (
+	// PreferencesServiceName is the full name of the opt.v1.Preferences service,
+	// which a registration advertises in the discovery attribute.
+	PreferencesServiceName = "opt.v1.Preferences"
 	// PreferencesUpdateMethod is the wire name of opt.v1.Preferences.Update.
 	PreferencesUpdateMethod = "opt.v1.Preferences/Update"
 )
 
 var (
-	preferencesUpdateSpec = &lkrpc.Method{Name: PreferencesUpdateMethod}
+	preferencesUpdateSpec = &lkrpc.Method{
+		Service: PreferencesServiceName,
+		Name:    PreferencesUpdateMethod,
+	}
 )
 
 // PreferencesClient calls the opt.v1.Preferences service of a remote

@@ -14,9 +14,12 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the opts.v1.Defaults methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of opts.v1.Defaults, and the wire names of its methods: what
+// goes on the wire and what other SDKs register or call.
 const (
+	// DefaultsServiceName is the full name of the opts.v1.Defaults service, which a
+	// registration advertises in the discovery attribute.
+	DefaultsServiceName = "opts.v1.Defaults"
 	// DefaultsInheritMethod is the wire name of opts.v1.Defaults.Inherit.
 	DefaultsInheritMethod = "lk.defaults.Inherit"
 	// DefaultsOverrideMethod is the wire name of opts.v1.Defaults.Override.
@@ -27,6 +30,7 @@ const (
 
 var (
 	defaultsInheritSpec = &lkrpc.Method{
+		Service:          DefaultsServiceName,
 		Name:             DefaultsInheritMethod,
 		Codec:            lkrpc.CodecBinary,
 		Timeout:          5 * time.Second,
@@ -34,6 +38,7 @@ var (
 		MaxResponseBytes: 1 << 20,
 	}
 	defaultsOverrideSpec = &lkrpc.Method{
+		Service:          DefaultsServiceName,
 		Name:             DefaultsOverrideMethod,
 		Codec:            lkrpc.CodecJSON,
 		Timeout:          1500 * time.Millisecond,
@@ -41,6 +46,7 @@ var (
 		MaxResponseBytes: 2 << 10,
 	}
 	defaultsPartialSpec = &lkrpc.Method{
+		Service:          DefaultsServiceName,
 		Name:             DefaultsPartialMethod,
 		Codec:            lkrpc.CodecBinary,
 		Timeout:          250 * time.Millisecond,
@@ -137,9 +143,12 @@ func RegisterDefaultsHandler(t lkrpc.Transport, h DefaultsHandler, opts ...lkrpc
 	}, opts...)
 }
 
-// Wire names of the opts.v1.Plain methods: what goes on the wire and what other
-// SDKs register or call.
+// The full name of opts.v1.Plain, and the wire names of its methods: what goes
+// on the wire and what other SDKs register or call.
 const (
+	// PlainServiceName is the full name of the opts.v1.Plain service, which a
+	// registration advertises in the discovery attribute.
+	PlainServiceName = "opts.v1.Plain"
 	// PlainDefaultMethod is the wire name of opts.v1.Plain.Default.
 	PlainDefaultMethod = "opts.v1.Plain/Default"
 	// PlainNamedMethod is the wire name of opts.v1.Plain.Named.
@@ -149,12 +158,19 @@ const (
 )
 
 var (
-	plainDefaultSpec = &lkrpc.Method{Name: PlainDefaultMethod}
-	plainNamedSpec   = &lkrpc.Method{
-		Name:  PlainNamedMethod,
-		Codec: lkrpc.CodecBinary,
+	plainDefaultSpec = &lkrpc.Method{
+		Service: PlainServiceName,
+		Name:    PlainDefaultMethod,
 	}
-	plainUnicodeSpec = &lkrpc.Method{Name: PlainUnicodeMethod}
+	plainNamedSpec = &lkrpc.Method{
+		Service: PlainServiceName,
+		Name:    PlainNamedMethod,
+		Codec:   lkrpc.CodecBinary,
+	}
+	plainUnicodeSpec = &lkrpc.Method{
+		Service: PlainServiceName,
+		Name:    PlainUnicodeMethod,
+	}
 )
 
 // PlainClient calls the opts.v1.Plain service of a remote participant.

@@ -13,15 +13,21 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the legacy.v1.Legacy methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of legacy.v1.Legacy, and the wire names of its methods: what
+// goes on the wire and what other SDKs register or call.
 const (
+	// LegacyServiceName is the full name of the legacy.v1.Legacy service, which a
+	// registration advertises in the discovery attribute.
+	LegacyServiceName = "legacy.v1.Legacy"
 	// LegacyLookupMethod is the wire name of legacy.v1.Legacy.Lookup.
 	LegacyLookupMethod = "legacy.v1.Legacy/Lookup"
 )
 
 var (
-	legacyLookupSpec = &lkrpc.Method{Name: LegacyLookupMethod}
+	legacyLookupSpec = &lkrpc.Method{
+		Service: LegacyServiceName,
+		Name:    LegacyLookupMethod,
+	}
 )
 
 // LegacyClient calls the legacy.v1.Legacy service of a remote participant.

@@ -16,9 +16,12 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the app.v1.Map methods: what goes on the wire and what other
-// SDKs register or call.
+// The full name of app.v1.Map, and the wire names of its methods: what goes on
+// the wire and what other SDKs register or call.
 const (
+	// MapServiceName is the full name of the app.v1.Map service, which a
+	// registration advertises in the discovery attribute.
+	MapServiceName = "app.v1.Map"
 	// MapFlipMethod is the wire name of app.v1.Map.Flip.
 	MapFlipMethod = "app.v1.Map/Flip"
 	// MapSpellMethod is the wire name of app.v1.Map.Spell.
@@ -26,8 +29,14 @@ const (
 )
 
 var (
-	mapFlipSpec  = &lkrpc.Method{Name: MapFlipMethod}
-	mapSpellSpec = &lkrpc.Method{Name: MapSpellMethod}
+	mapFlipSpec = &lkrpc.Method{
+		Service: MapServiceName,
+		Name:    MapFlipMethod,
+	}
+	mapSpellSpec = &lkrpc.Method{
+		Service: MapServiceName,
+		Name:    MapSpellMethod,
+	}
 )
 
 // MapClient calls the app.v1.Map service of a remote participant.

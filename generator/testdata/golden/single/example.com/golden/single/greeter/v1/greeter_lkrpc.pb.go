@@ -13,15 +13,21 @@ import (
 // this generated code.
 const _ = lkrpc.SupportPackageIsVersion1
 
-// Wire names of the example.v1.Greeter methods: what goes on the wire and what
-// other SDKs register or call.
+// The full name of example.v1.Greeter, and the wire names of its methods: what
+// goes on the wire and what other SDKs register or call.
 const (
+	// GreeterServiceName is the full name of the example.v1.Greeter service, which
+	// a registration advertises in the discovery attribute.
+	GreeterServiceName = "example.v1.Greeter"
 	// GreeterSayHelloMethod is the wire name of example.v1.Greeter.SayHello.
 	GreeterSayHelloMethod = "example.v1.Greeter/SayHello"
 )
 
 var (
-	greeterSayHelloSpec = &lkrpc.Method{Name: GreeterSayHelloMethod}
+	greeterSayHelloSpec = &lkrpc.Method{
+		Service: GreeterServiceName,
+		Name:    GreeterSayHelloMethod,
+	}
 )
 
 // GreeterClient calls the example.v1.Greeter service of a remote participant.
