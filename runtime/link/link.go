@@ -101,6 +101,24 @@ type Link interface {
 	Close() error
 }
 
+// AttributeSetter is implemented by links that can change the local
+// participant's attributes after it joined (memroom's and rtc's links). The
+// Conn publishes the discovery attribute through it (package discovery).
+type AttributeSetter interface {
+	// SetAttributes merges attrs into the local participant's attributes as
+	// LiveKit does: each key given is set, a key given "" is deleted, keys
+	// not given are left alone. It returns once the room has applied the
+	// update, and fails when ctx ends first, when the link is closed (an
+	// error wrapping ErrClosed), or when the room refuses the update (one
+	// wrapping ErrAttributesRefused).
+	SetAttributes(ctx context.Context, attrs map[string]string) error
+}
+
+// ErrAttributesRefused is wrapped by the error of a SetAttributes that the
+// room refused: in a real room, a token without canUpdateOwnMetadata, or
+// attributes over the server's size limit.
+var ErrAttributesRefused = errors.New("attribute update refused")
+
 // IsControl reports whether pkt is a small RPC control packet (request, ack,
 // response) that a link should not queue behind stream data.
 func IsControl(pkt *livekit.DataPacket) bool {

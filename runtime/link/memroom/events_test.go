@@ -2,6 +2,7 @@ package memroom
 
 import (
 	"errors"
+	"maps"
 	"testing"
 	"time"
 
@@ -172,18 +173,28 @@ func TestRemoveDisconnectsWithReason(t *testing.T) {
 	}
 }
 
-func TestSetAttributesSendsUpdated(t *testing.T) {
+func TestSetAttributesMergesAndSendsUpdated(t *testing.T) {
 	r := newTestRoom(t)
 	a, alice := join(t, r, "alice")
-	b, _ := join(t, r, "bob")
+	b, _ := join(t, r, "bob", WithAttributes(map[string]string{"role": "agent", "old": "x"}))
 	expectEvent(t, alice, link.Joined, "bob")
-	b.SetAttributes(map[string]string{"mood": "ok"})
-	ev := expectEvent(t, alice, link.Updated, "bob")
-	if ev.Participant.Attributes["mood"] != "ok" {
-		t.Errorf("Updated attributes = %v", ev.Participant.Attributes)
+	if err := b.SetAttributes(t.Context(), map[string]string{"mood": "ok", "old": ""}); err != nil {
+		t.Fatal(err)
 	}
-	if p, _ := a.Participant("bob"); p.Attributes["mood"] != "ok" {
-		t.Errorf("Participant(bob).Attributes = %v", p.Attributes)
+	want := map[string]string{"role": "agent", "mood": "ok"} // "old" deleted, "role" untouched
+	ev := expectEvent(t, alice, link.Updated, "bob")
+	if !maps.Equal(ev.Participant.Attributes, want) {
+		t.Errorf("Updated attributes = %v, want %v", ev.Participant.Attributes, want)
+	}
+	if p, _ := a.Participant("bob"); !maps.Equal(p.Attributes, want) {
+		t.Errorf("Participant(bob).Attributes = %v, want %v", p.Attributes, want)
+	}
+	if got := b.Local().Attributes; !maps.Equal(got, want) {
+		t.Errorf("bob's Local().Attributes = %v, want %v", got, want)
+	}
+	_ = b.Close()
+	if err := b.SetAttributes(t.Context(), map[string]string{"mood": "gone"}); !errors.Is(err, ErrLeft) {
+		t.Errorf("SetAttributes after Close = %v, want ErrLeft", err)
 	}
 }
 

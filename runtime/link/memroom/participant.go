@@ -44,7 +44,10 @@ type item struct {
 	err  error // with disc
 }
 
-var _ link.Link = (*Link)(nil)
+var (
+	_ link.Link            = (*Link)(nil)
+	_ link.AttributeSetter = (*Link)(nil)
+)
 
 func newParticipant(r *Room, info link.Participant, order uint64) *Link {
 	return &Link{
@@ -179,22 +182,43 @@ func (p *Link) Close() error {
 	return nil
 }
 
-// SetAttributes replaces the participant's attributes; those who know it see
-// an Updated event.
-func (p *Link) SetAttributes(attrs map[string]string) {
+// SetAttributes merges attrs into the participant's attributes as LiveKit
+// does (a key given "" is deleted, keys not given stay); those who know it
+// see an Updated event, as after a real room's update. It implements
+// link.AttributeSetter and fails with ErrLeft or ErrRoomClosed once the
+// participant has left.
+func (p *Link) SetAttributes(ctx context.Context, attrs map[string]string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
 	r := p.room
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if p.left {
-		return
+		if r.closed {
+			return ErrRoomClosed
+		}
+		return ErrLeft
 	}
-	p.info.Attributes = maps.Clone(attrs)
+	merged := maps.Clone(p.info.Attributes) // replaced, never mutated: others hold the old map
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	for k, v := range attrs {
+		if v == "" {
+			delete(merged, k)
+		} else {
+			merged[k] = v
+		}
+	}
+	p.info.Attributes = merged
 	for _, q := range r.members {
 		if _, known := q.visible[p.info.Identity]; known && q != p {
 			q.visible[p.info.Identity] = p.info
 			q.eventLocked(link.Updated, p.info)
 		}
 	}
+	return nil
 }
 
 // chargeLocked adds n routed bytes to the send buffer.
