@@ -60,12 +60,12 @@ func (c *Client) invoke(ctx context.Context, m *Method, req, resp proto.Message,
 		Request:     req,
 		Response:    resp,
 	}
-	send := func(ctx context.Context, call *ClientCall) error { return c.send(ctx, call, cfg.report) }
+	send := func(ctx context.Context, call *ClientCall) error { return c.send(ctx, call, cfg.report, cfg.progress) }
 	return chainClient(cfg.interceptors, send)(ctx, call)
 }
 
 // send encodes, calls the transport and decodes: the innermost Invoker.
-func (c *Client) send(ctx context.Context, call *ClientCall, report *CallReport) (err error) {
+func (c *Client) send(ctx context.Context, call *ClientCall, report *CallReport, progress func(Progress)) (err error) {
 	start := time.Now()
 	rep := CallReport{Destination: call.Destination, Codec: call.Codec}
 	if call.Method != nil {
@@ -106,6 +106,7 @@ func (c *Client) send(ctx context.Context, call *ClientCall, report *CallReport)
 		Payload:     payload,
 		Timeout:     timeout,
 		Force:       call.Form,
+		Progress:    progress,
 	})
 	rep.Request, rep.Response = reply.Request, reply.Response
 	if err != nil {

@@ -13,6 +13,7 @@ type callConfig struct {
 	codec        CodecName
 	form         transport.Form
 	report       *CallReport
+	progress     func(Progress)
 	interceptors []ClientInterceptor
 }
 
@@ -54,6 +55,21 @@ func WithForm(r transport.Form) CallOption {
 // for one call at a time: do not share one between concurrent calls.
 func WithReport(r *CallReport) CallOption {
 	return callOptionFunc(func(c *callConfig) { c.report = r })
+}
+
+// Progress is how far one payload of a call has travelled: the request
+// going out, or the response coming in (Response true). Bytes and Total
+// count the payload as it is on the wire, compressed when it is; Total is
+// -1 when the receiver cannot know it (a compressed response).
+type Progress = transport.Progress
+
+// WithProgress makes the call report to fn how far its request and its
+// response have travelled, as stream packets go out and come in (a payload
+// that fits one packet is reported once or not at all): for progress bars
+// on large payloads. fn runs on lkrpc's goroutines, one report at a time,
+// never after the call returns; it must return at once.
+func WithProgress(fn func(Progress)) CallOption {
+	return callOptionFunc(func(c *callConfig) { c.progress = fn })
 }
 
 // WithClientInterceptors adds interceptors around calls (see

@@ -65,6 +65,7 @@ func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, e
 	}
 
 	<-p.done
+	p.progress.stop()
 	if p.err != nil {
 		return transport.Reply{Request: sent}, p.err
 	}
@@ -94,7 +95,7 @@ func validateCall(c transport.Call) error {
 // watcher. The returned context governs the upload and ends with the call.
 func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*pendingCall, context.Context, error) {
 	sendCtx, cancelSend := context.WithCancel(e.life)
-	p := &pendingCall{id: id, dest: c.Destination, done: make(chan struct{}), cancelSend: cancelSend}
+	p := &pendingCall{id: id, dest: c.Destination, done: make(chan struct{}), cancelSend: cancelSend, progress: newReporter(c.Progress)}
 	if err := e.pending.add(p); err != nil {
 		cancelSend()
 		return nil, nil, err
@@ -138,7 +139,9 @@ func (e *Engine) publishRequestPacket(ctx context.Context, p *pendingCall, c tra
 	if err := e.link.Send(ctx, pkt); err != nil {
 		return transport.Transfer{}, err
 	}
-	return transport.PacketTransfer(c.Payload), nil
+	sent := transport.PacketTransfer(c.Payload)
+	p.progress.report(transport.Progress{Bytes: int64(sent.WireBytes), Total: int64(sent.WireBytes)})
+	return sent, nil
 }
 
 // publishRequestStream sends c as an RPC v2 lk.rpc_request stream.
@@ -156,7 +159,7 @@ func (e *Engine) publishRequestStream(ctx context.Context, p *pendingCall, c tra
 		return transport.Transfer{}, err
 	}
 	e.armAckTimer(p)
-	if err := e.publishStream(ctx, out, packets); err != nil {
+	if err := e.publishStream(ctx, out, packets, uploadProgress(p.progress, info)); err != nil {
 		return transport.Transfer{}, err
 	}
 	return streamTransfer(info), nil

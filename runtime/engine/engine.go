@@ -38,6 +38,8 @@ type Engine struct {
 	recvMu  sync.Mutex
 	asm     *datastream.Assembler
 	streams map[streamKey]chan<- datastream.Event
+	// downloads are the response streams whose calls watch their progress.
+	downloads map[streamKey]*download
 
 	// done is closed when the link reports Disconnected or the engine is
 	// closed, whichever comes first; linkErr is what the link reported.

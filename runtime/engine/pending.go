@@ -28,6 +28,7 @@ type pendingCall struct {
 	respTimer  *time.Timer
 	stopWatch  func() bool        // stops the ctx watcher
 	cancelSend context.CancelFunc // stops the request upload
+	progress   *reporter          // nil unless the call asked for progress
 }
 
 // settle completes a call that has been taken out of the table. Only the
@@ -136,6 +137,17 @@ func (t *pendingTable) resolve(sender, id string, reply transport.Reply, err err
 	if p := t.take(sender, id, "response"); p != nil {
 		p.settle(reply, err)
 	}
+}
+
+// reporterOf is the progress reporter of call id when sender is its
+// destination and it asked for progress, else nil.
+func (t *pendingTable) reporterOf(sender, id string) *reporter {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if p := t.calls[id]; p != nil && p.dest == sender {
+		return p.progress
+	}
+	return nil
 }
 
 // acknowledge stops the ack timer of call id when sender is its destination.

@@ -40,6 +40,9 @@ func (r *receiver) ReceivePacket(pkt *livekit.DataPacket) {
 		e.recvMu.Lock()
 		defer e.recvMu.Unlock()
 		e.onStreamEvents(e.asm.Feed(pkt))
+		if c, ok := v.(*livekit.DataPacket_StreamChunk); ok && len(e.downloads) > 0 {
+			e.reportChunk(sender, c.StreamChunk)
+		}
 	}
 }
 
@@ -160,10 +163,14 @@ func (e *Engine) parseRequestStream(ev datastream.Event) (*inbound, bool) {
 // onResponseStream completes a call with an lk.rpc_response stream once it
 // is complete or has failed.
 func (e *Engine) onResponseStream(ev datastream.Event) {
+	id := ev.Header.GetAttributes()[AttrRequestID]
 	if ev.Kind == datastream.Opened {
+		if id != "" {
+			e.watchResponse(ev, id)
+		}
 		return
 	}
-	id := ev.Header.GetAttributes()[AttrRequestID]
+	delete(e.downloads, streamKey{ev.Sender, ev.Header.GetStreamId()})
 	if id == "" {
 		e.log.Debug("lkrpc: response stream without request id dropped", "sender", ev.Sender,
 			"stream_id", ev.Header.GetStreamId())

@@ -31,14 +31,15 @@ func (e *Engine) sendStream(ctx context.Context, out datastream.Outgoing, opts d
 	if err != nil {
 		return info, err
 	}
-	return info, e.publishStream(ctx, out, packets)
+	return info, e.publishStream(ctx, out, packets, nil)
 }
 
 // publishStream sends an encoded stream's packets in order from this
 // goroutine, each Send waiting out the link's backpressure. When a send
 // fails after the header went out, the stream is ended with an aborting
-// trailer so the recipient does not hold it open.
-func (e *Engine) publishStream(ctx context.Context, out datastream.Outgoing, packets iter.Seq[*livekit.DataPacket]) error {
+// trailer so the recipient does not hold it open. sentOne, when set, is
+// told of each packet handed to the link.
+func (e *Engine) publishStream(ctx context.Context, out datastream.Outgoing, packets iter.Seq[*livekit.DataPacket], sentOne func(*livekit.DataPacket)) error {
 	sent := 0
 	for pkt := range packets {
 		if err := e.link.Send(ctx, pkt); err != nil {
@@ -52,8 +53,26 @@ func (e *Engine) publishStream(ctx context.Context, out datastream.Outgoing, pac
 			return err
 		}
 		sent++
+		if sentOne != nil {
+			sentOne(pkt)
+		}
 	}
 	return nil
+}
+
+// uploadProgress reports a request stream's content as its packets go out;
+// nil when nobody asked.
+func uploadProgress(to *reporter, info datastream.Info) func(*livekit.DataPacket) {
+	if to == nil {
+		return nil
+	}
+	var bytes int64
+	return func(pkt *livekit.DataPacket) {
+		if n := contentBytes(pkt); n > 0 {
+			bytes += n
+			to.report(transport.Progress{Bytes: bytes, Total: int64(info.WireBytes)})
+		}
+	}
 }
 
 // abortStream sends an aborting trailer in the background: the upload's own

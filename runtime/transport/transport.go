@@ -40,6 +40,20 @@ type Call struct {
 	// FormNone, the zero value, lets the engine choose. Tests and benchmarks
 	// use it; applications leave it unset.
 	Force Form
+	// Progress, when set, is told how far the payloads have travelled: the
+	// request as its stream packets are handed to the link, the response as
+	// its stream chunks arrive (a payload in one packet is reported once,
+	// whole, or not at all). It runs on the engine's goroutines, one call
+	// at a time, and must return at once; it is never called after Call
+	// returns.
+	Progress func(Progress)
+}
+
+// Progress is how far one payload of a call has travelled.
+type Progress struct {
+	Response bool  // false: the request going out; true: the response coming in
+	Bytes    int64 // payload bytes on the wire so far (compressed bytes when compressed)
+	Total    int64 // what Bytes reaches at the end; -1 when not known (a compressed response)
 }
 
 // Reply is the outcome of a call: the response (on success) and how the
@@ -103,7 +117,7 @@ func (k Form) String() string {
 	case FormStream:
 		return "v2 stream"
 	}
-	return "kind(?)"
+	return "form(?)"
 }
 
 // Transfer describes how one payload crossed the wire.
