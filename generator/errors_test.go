@@ -1,7 +1,6 @@
 package generator
 
 import (
-	"flag"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -80,7 +79,7 @@ func TestGenerateErrorsAcrossFiles(t *testing.T) {
 // refused rather than ignored.
 func TestUnknownParameter(t *testing.T) {
 	req := compileRequest(t, filepath.Join("testdata", "single"), "paths=source_relative,verbose=true")
-	var params flag.FlagSet
+	var params Params
 	_, err := protogen.Options{ParamFunc: params.Set}.New(req)
 	if err == nil || !strings.Contains(err.Error(), "verbose") {
 		t.Errorf("error = %v, want one naming the unknown parameter", err)

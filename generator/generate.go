@@ -12,36 +12,45 @@ const FileSuffix = "_lkrpc.pb.go"
 
 // Generate is the plugin: it emits one FileSuffix file per requested proto
 // file that declares services (even services without methods, so that code
-// written against them keeps compiling as methods are added). Files without
-// services produce nothing.
+// written against them keeps compiling as methods are added), and with
+// JSONSchema one ToolsSuffix file per service. Files without services
+// produce nothing.
 //
 // Every error (a streaming method, an invalid option, a clash of wire names)
 // is reported, each naming its method, and then nothing is generated.
-func Generate(gen *protogen.Plugin) error {
+func (p *Params) Generate(gen *protogen.Plugin) error {
 	gen.SupportedFeatures = SupportedFeatures
 	gen.SupportedEditionsMinimum = SupportedEditionsMinimum
 	gen.SupportedEditionsMaximum = SupportedEditionsMaximum
 
-	p := newPlanner(gen)
+	planner := newPlanner(gen)
 	var models []*fileModel
 	var errs []error
 	for _, file := range gen.Files {
 		if !file.Generate || len(file.Services) == 0 {
 			continue
 		}
-		model, err := p.planFile(file)
+		model, err := planner.planFile(file)
 		if err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		models = append(models, model)
 	}
-	if len(errs) > 0 {
-		return errors.Join(errs...)
+	if p.JSONSchema {
+		errs = append(errs, checkToolsNames(models))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
 	}
 	for _, model := range models {
 		if err := generateFile(gen, model); err != nil {
 			return err
+		}
+		if p.JSONSchema {
+			if err := generateTools(gen, model); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -37,8 +37,9 @@ var goldenCases = []goldenCase{
 	{name: "empty"},
 	{name: "options"},
 	{name: "deprecated"},
-	{name: "source_relative", param: "paths=source_relative"},
-	{name: "module", param: "module=example.com/golden/module"},
+	{name: "source_relative", param: "paths=source_relative,json_schema=true"},
+	{name: "module", param: "module=example.com/golden/module,json_schema=true"},
+	{name: "schema", param: "json_schema=true"},
 }
 
 // goldenModule is the module path every golden case's Go packages are in.
@@ -73,6 +74,9 @@ func checkGoldens(t *testing.T, dir string, files map[string]string) {
 		case golden != content:
 			t.Errorf("%s differs from its golden (run go test ./generator -update to accept):\n%s",
 				name, firstDifference(golden, content))
+		}
+		if !strings.HasSuffix(name, ".go") {
+			continue
 		}
 		if formatted, err := format.Source([]byte(content)); err != nil {
 			t.Errorf("%s does not parse: %v", name, err)

@@ -2,7 +2,6 @@ package generator
 
 import (
 	"context"
-	"flag"
 	"io/fs"
 	"path/filepath"
 	"sort"
@@ -90,7 +89,7 @@ func compileFiles(t testing.TB, importPaths, files []string, param string) *plug
 type pluginRun struct {
 	// files maps each output file name to its content.
 	files map[string]string
-	// importPaths maps each output file name to its Go import path.
+	// importPaths maps each output Go file's name to its Go import path.
 	importPaths map[string]string
 	// err is the plugin's error text (CodeGeneratorResponse.error), or "".
 	err string
@@ -100,13 +99,13 @@ type pluginRun struct {
 // withProtocGenGo is set (the .pb.go files the generated code needs).
 func runPlugin(t testing.TB, req *pluginpb.CodeGeneratorRequest, withProtocGenGo bool) pluginRun {
 	t.Helper()
-	var params flag.FlagSet
+	var params Params
 	gen, err := protogen.Options{ParamFunc: params.Set}.New(req)
 	if err != nil {
 		t.Fatalf("protogen: %v", err)
 	}
 	run := pluginRun{files: map[string]string{}, importPaths: map[string]string{}}
-	if err := Generate(gen); err != nil {
+	if err := params.Generate(gen); err != nil {
 		gen.Error(err)
 	}
 	if withProtocGenGo {
