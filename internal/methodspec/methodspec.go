@@ -108,24 +108,19 @@ func methodOptions(m protoreflect.MethodDescriptor) *lkrpcv1.MethodOptions {
 	return mo
 }
 
-// extension reads xt from opts. Descriptors compiled at run time (by
-// protocompile, or from a descriptor set) may hold lkrpc's options as
-// unknown fields, so those are parsed again with lkrpc's types.
+// extension reads xt from opts. Descriptors built at run time hold lkrpc's
+// options in other forms (as unknown fields when read from a descriptor
+// set, as dynamic messages when compiled by protocompile), so the options
+// are always parsed again with lkrpc's own types.
 func extension(opts proto.Message, xt protoreflect.ExtensionType) any {
-	if opts == nil {
-		return nil
-	}
-	if proto.HasExtension(opts, xt) {
-		return proto.GetExtension(opts, xt)
-	}
-	if len(opts.ProtoReflect().GetUnknown()) == 0 {
+	if opts == nil || !opts.ProtoReflect().IsValid() {
 		return nil
 	}
 	b, err := proto.Marshal(opts)
 	if err != nil {
 		return nil
 	}
-	again := opts.ProtoReflect().New().Interface()
+	again := opts.ProtoReflect().Type().New().Interface()
 	if err := (proto.UnmarshalOptions{Resolver: protoregistry.GlobalTypes}).Unmarshal(b, again); err != nil {
 		return nil
 	}
