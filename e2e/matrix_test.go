@@ -22,7 +22,7 @@ import (
 // echoMethod is what the matrix's size cases call on both sides: an echo,
 // so each payload crosses the wire once in each direction. The payloads
 // are opaque text of exact sizes (the example service's Summarize caps
-// requests at 8 MiB, below the matrix's 10 MiB); the generated service is
+// requests at 16 MiB and AnnotateTranscript at 8 MiB); the generated service is
 // exercised by each peer's "generated service" cases.
 const echoMethod = "lkrpc.e2e.v1.Matrix/Echo"
 

@@ -27,8 +27,8 @@ test("the example service's options, as the Go generator resolves them", () => {
   assert.equal(specs.GetStatus?.codec, "json", "JSON by default");
   assert.equal(specs.GetStatus?.maxRequestBytes, 0);
   assert.equal(specs.Summarize?.timeoutMs, 60000, "the method's timeout_ms wins");
-  assert.equal(specs.Summarize?.maxRequestBytes, 8388608);
-  assert.equal(specs.Summarize?.maxResponseBytes, 8388608);
+  assert.equal(specs.Summarize?.maxRequestBytes, 16777216);
+  assert.equal(specs.Summarize?.maxResponseBytes, 16777216);
   assert.equal(specs.AnnotateTranscript?.codec, "binary");
   assert.equal(specs.AnnotateTranscript?.timeoutMs, 10000);
   assert.equal(specs.Ping?.name, "ping", "name overrides");

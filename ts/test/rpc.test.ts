@@ -187,19 +187,19 @@ test("a malformed request is 2400, naming the method", async () => {
 test("size limits: 1402 before sending, 1402/1504 at the handler, 1504 at the caller", async () => {
   const { agent, front } = pair();
   const client = createClient(VoiceAgent, front, "agent");
-  const big = { document: { text: "x".repeat(8 * 1024 * 1024) } };
+  const big = { document: { text: "x".repeat(16 * 1024 * 1024) } };
   await assert.rejects(client.summarize(big), {
     code: 1402,
-    message: "Request payload too large: 8388632 bytes, limit 8388608 for example.agent.v1.VoiceAgent/Summarize",
+    message: "Request payload too large: 16777240 bytes, limit 16777216 for example.agent.v1.VoiceAgent/Summarize",
   });
   assert.equal(front.calls.length, 0, "nothing was sent");
 
-  registerHandlers(VoiceAgent, agent, { summarize: () => ({ summary: "y".repeat(8 * 1024 * 1024) }) }, { RpcError: FakeRpcError });
+  registerHandlers(VoiceAgent, agent, { summarize: () => ({ summary: "y".repeat(16 * 1024 * 1024) }) }, { RpcError: FakeRpcError });
   const h = agent.handlers.get("example.agent.v1.VoiceAgent/Summarize")!;
   await assert.rejects(h({ requestId: "r", callerIdentity: "x", payload: encodeMessage(SummarizeRequestSchema, create(SummarizeRequestSchema, big), "json"), responseTimeout: 1 }), { code: 1402 });
-  await assert.rejects(client.summarize({}), { code: 1504, message: /^Response payload too large: 8388622 bytes, limit 8388608 for example.agent.v1.VoiceAgent\/Summarize$/ });
+  await assert.rejects(client.summarize({}), { code: 1504, message: /^Response payload too large: 16777230 bytes, limit 16777216 for example.agent.v1.VoiceAgent\/Summarize$/ });
 
-  front.answer = async () => JSON.stringify({ summary: "z".repeat(8 * 1024 * 1024) });
+  front.answer = async () => JSON.stringify({ summary: "z".repeat(16 * 1024 * 1024) });
   await assert.rejects(client.summarize({}), { code: 1504 });
 });
 

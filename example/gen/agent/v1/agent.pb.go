@@ -234,7 +234,7 @@ func (x *GetStatusResponse) GetJoinedAt() *timestamppb.Timestamp {
 type Document struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
 	Title string                 `protobuf:"bytes,1,opt,name=title,proto3" json:"title,omitempty"`
-	// The text, as large as the method's max_request_bytes allows (8 MiB).
+	// The text, as large as the method's max_request_bytes allows (16 MiB).
 	Text          string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -894,8 +894,8 @@ const file_agent_v1_agent_proto_rawDesc = "" +
 	"\n" +
 	"VoiceAgent\x12T\n" +
 	"\tGetStatus\x12\".example.agent.v1.GetStatusRequest\x1a#.example.agent.v1.GetStatusResponse\x12h\n" +
-	"\tSummarize\x12\".example.agent.v1.SummarizeRequest\x1a#.example.agent.v1.SummarizeResponse\"\x12\xfa\xaf\x1c\x0e\x18\xe0\xd4\x03 \x80\x80\x80\x04(\x80\x80\x80\x04\x12\x81\x01\n" +
-	"\x12AnnotateTranscript\x12+.example.agent.v1.AnnotateTranscriptRequest\x1a,.example.agent.v1.AnnotateTranscriptResponse\"\x10\xfa\xaf\x1c\f\x10\x02 \x80\x80\x80\x04(\x80\x80\x80\x04\x12Q\n" +
+	"\tSummarize\x12\".example.agent.v1.SummarizeRequest\x1a#.example.agent.v1.SummarizeResponse\"\x12\xfa\xaf\x1c\x0e\x18\xe0\xd4\x03 \x80\x80\x80\b(\x80\x80\x80\b\x12\x81\x01\n" +
+	"\x12AnnotateTranscript\x12+.example.agent.v1.AnnotateTranscriptRequest\x1a,.example.agent.v1.AnnotateTranscriptResponse\"\x10\xfa\xaf\x1c\f\x10\x02 \x80\x80\x80\b(\x80\x80\x80\b\x12Q\n" +
 	"\bSetVoice\x12!.example.agent.v1.SetVoiceRequest\x1a\".example.agent.v1.SetVoiceResponse\x12Q\n" +
 	"\x04Ping\x12\x1d.example.agent.v1.PingRequest\x1a\x1e.example.agent.v1.PingResponse\"\n" +
 	"\xfa\xaf\x1c\x06\n" +

@@ -46,16 +46,16 @@ var (
 		Service:          VoiceAgentServiceName,
 		Name:             VoiceAgentSummarizeMethod,
 		Timeout:          60 * time.Second,
-		MaxRequestBytes:  8 << 20,
-		MaxResponseBytes: 8 << 20,
+		MaxRequestBytes:  16 << 20,
+		MaxResponseBytes: 16 << 20,
 	}
 	voiceAgentAnnotateTranscriptSpec = &lkrpc.Method{
 		Service:          VoiceAgentServiceName,
 		Name:             VoiceAgentAnnotateTranscriptMethod,
 		Codec:            lkrpc.CodecBinary,
 		Timeout:          10 * time.Second,
-		MaxRequestBytes:  8 << 20,
-		MaxResponseBytes: 8 << 20,
+		MaxRequestBytes:  16 << 20,
+		MaxResponseBytes: 16 << 20,
 	}
 	voiceAgentSetVoiceSpec = &lkrpc.Method{
 		Service: VoiceAgentServiceName,
@@ -81,7 +81,7 @@ type VoiceAgentClient interface {
 	// a frontend may poll it.
 	GetStatus(ctx context.Context, req *GetStatusRequest, opts ...lkrpc.CallOption) (*GetStatusResponse, error)
 	// Summarize condenses a document, such as a meeting transcript, into a
-	// summary. Both may be large (up to 8 MiB each): over 15 KiB they travel
+	// summary. Both may be large (up to 16 MiB each): over 15 KiB they travel
 	// as data streams to peers that speak RPC v2, and fail with
 	// REQUEST_PAYLOAD_TOO_LARGE (1402) to peers that only speak v1.
 	Summarize(ctx context.Context, req *SummarizeRequest, opts ...lkrpc.CallOption) (*SummarizeResponse, error)
@@ -151,7 +151,7 @@ type VoiceAgentHandler interface {
 	// a frontend may poll it.
 	GetStatus(context.Context, *GetStatusRequest) (*GetStatusResponse, error)
 	// Summarize condenses a document, such as a meeting transcript, into a
-	// summary. Both may be large (up to 8 MiB each): over 15 KiB they travel
+	// summary. Both may be large (up to 16 MiB each): over 15 KiB they travel
 	// as data streams to peers that speak RPC v2, and fail with
 	// REQUEST_PAYLOAD_TOO_LARGE (1402) to peers that only speak v1.
 	Summarize(context.Context, *SummarizeRequest) (*SummarizeResponse, error)
