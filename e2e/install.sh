@@ -5,6 +5,8 @@
 #     `go install` from outside this module so its dependencies never mix with
 #     the project's go.mod;
 #   * Chromium from Debian (/usr/bin/chromium), only if missing;
+#   * tmux from Debian, only if missing: e2e/cli reads the lkrpc command's
+#     progress bar off a real terminal;
 #   * the JavaScript peers (`npm ci` in e2e/js): livekit-client 2.23.0 and
 #     2.18.10 (as livekit-client-218), playwright-core, @livekit/rtc-node 1.1.0
 #     (its native library comes inside the npm package).
@@ -54,6 +56,16 @@ install_chromium() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 }
 
+install_tmux() {
+	if command -v tmux >/dev/null; then
+		echo "tmux: present ($(command -v tmux))"
+		return
+	fi
+	echo "tmux: installing from Debian"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux
+}
+
 install_npm() {
 	local dir="$repo/e2e/js"
 	if [[ ! -f "$dir/package-lock.json" ]]; then
@@ -69,5 +81,6 @@ install_npm() {
 }
 
 install_server
+install_tmux
 if ((want_chromium)); then install_chromium; fi
 if ((want_npm)); then install_npm; fi

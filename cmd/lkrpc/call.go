@@ -68,7 +68,7 @@ func (c *callCmd) flags() *flag.FlagSet {
 	fs.Var(&c.importPaths, "I", "import `path` for --proto files (repeatable)")
 	fs.StringVar(&c.descriptorSet, "descriptor-set", "", "a FileDescriptorSet `file` (buf build -o x.binpb) describing the service")
 	fs.StringVar(&c.via, "via", "room", "how to call: room (join as a participant) or api (RoomService, no join, 15360 bytes at most)")
-	fs.StringVar(&c.progress, "progress", "auto", "progress bars: auto (on a terminal, payloads of 256 KiB and more), always or never")
+	fs.StringVar(&c.progress, "progress", "auto", "progress bars, counting bytes on the wire (compressed when compressed): auto (on a terminal, 256 KiB and more), always or never")
 	fs.StringVar(&c.server.identity, "identity", "", "identity to join as (default lkrpc-cli-<random>)")
 	fs.BoolVar(&c.verbose, "v", false, "report how the payloads travelled")
 	return fs

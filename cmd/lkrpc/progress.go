@@ -16,18 +16,19 @@ const progressMin = 256 << 10
 
 // progressView draws a call's progress on a terminal: a bar for the
 // request going out, then one for the response coming in. The engine's
-// reports only store numbers (they must return at once); a ticker draws.
+// reports only store numbers and start a bar's clock (they must return at
+// once); a ticker draws.
 type progressView struct {
 	w      io.Writer
 	always bool // draw whatever the size
 
 	mu     sync.Mutex
 	latest [2]lkrpc.Progress // [0] request, [1] response
-	seen   [2]bool
+	bars   [2]*progressbar.ProgressBar
 
-	bars [2]*progressbar.ProgressBar
-	stop chan struct{}
-	done chan struct{}
+	drawn [2]bool // touched by the drawing goroutine only
+	stop  chan struct{}
+	done  chan struct{}
 }
 
 // newProgressView starts drawing to w; stop it with finish.
@@ -44,8 +45,32 @@ func (v *progressView) report(p lkrpc.Progress) {
 		i = 1
 	}
 	v.mu.Lock()
-	v.latest[i], v.seen[i] = p, true
-	v.mu.Unlock()
+	defer v.mu.Unlock()
+	v.latest[i] = p
+	if v.bars[i] == nil && (v.always || max(p.Total, p.Bytes) >= progressMin) {
+		// Made here, not when first drawn, so that its clock (and the rate
+		// it shows) starts with the transfer.
+		v.bars[i] = newBar(v.w, p.Total, [2]string{"sending  ", "receiving"}[i])
+		v.bars[i].StartWithoutRender()
+	}
+}
+
+func newBar(w io.Writer, total int64, what string) *progressbar.ProgressBar {
+	return progressbar.NewOptions64(total,
+		progressbar.OptionSetWriter(w),
+		progressbar.OptionSetDescription(what),
+		progressbar.OptionShowBytes(true),
+		progressbar.OptionShowCount(),
+		progressbar.OptionShowTotalBytes(true),
+		progressbar.OptionUseIECUnits(true),
+		progressbar.OptionSetWidth(30),
+		progressbar.OptionThrottle(0),
+		progressbar.OptionSetPredictTime(false),
+		progressbar.OptionShowElapsedTimeOnFinish(),
+		// No drawing goroutine of the bar's own: ours draws, and nothing
+		// may write after finish returns.
+		progressbar.OptionSetSpinnerChangeInterval(0),
+	)
 }
 
 func (v *progressView) run() {
@@ -63,50 +88,28 @@ func (v *progressView) run() {
 	}
 }
 
-// draw brings the bars up to the latest reports; final ends them.
+// draw brings the bars up to the latest reports; final ends the last one.
+// It writes outside v.mu, so a slow terminal never holds up a report.
 func (v *progressView) draw(final bool) {
 	v.mu.Lock()
-	latest, seen := v.latest, v.seen
+	latest, bars := v.latest, v.bars
 	v.mu.Unlock()
-	for i, what := range []string{"sending  ", "receiving"} {
-		if !seen[i] {
+	last := -1
+	for i, bar := range bars {
+		if bar == nil {
 			continue
 		}
-		p := latest[i]
-		if v.bars[i] == nil {
-			size := max(p.Total, p.Bytes)
-			if !v.always && size < progressMin {
-				continue
-			}
-			if i == 1 && v.bars[0] != nil {
-				_ = v.bars[0].Finish()
-				_, _ = io.WriteString(v.w, "\n")
-			}
-			v.bars[i] = progressbar.NewOptions64(p.Total,
-				progressbar.OptionSetWriter(v.w),
-				progressbar.OptionSetDescription(what),
-				progressbar.OptionShowBytes(true),
-				progressbar.OptionShowTotalBytes(true),
-				progressbar.OptionUseIECUnits(true),
-				progressbar.OptionSetWidth(30),
-				progressbar.OptionThrottle(0),
-				progressbar.OptionSetPredictTime(false),
-				progressbar.OptionShowElapsedTimeOnFinish(),
-				// No drawing goroutine of the bar's own: ours draws, and
-				// nothing may write after finish returns.
-				progressbar.OptionSetSpinnerChangeInterval(0),
-			)
+		if i == 1 && v.drawn[0] && !v.drawn[1] {
+			// The request is out: its bar stays, full, on its own line.
+			_ = bars[0].Finish()
+			_, _ = io.WriteString(v.w, "\n")
 		}
-		_ = v.bars[i].Set64(p.Bytes)
+		_ = bar.Set64(latest[i].Bytes)
+		v.drawn[i], last = true, i
 	}
-	if final {
-		for i := len(v.bars) - 1; i >= 0; i-- {
-			if v.bars[i] != nil {
-				_ = v.bars[i].Exit()
-				_, _ = io.WriteString(v.w, "\n")
-				break
-			}
-		}
+	if final && last >= 0 {
+		_ = bars[last].Exit()
+		_, _ = io.WriteString(v.w, "\n")
 	}
 }
 
