@@ -154,14 +154,14 @@ func wellKnownSchema(md protoreflect.MessageDescriptor) *object {
 }
 
 // anySchema is an Any: the packed message's JSON with "@type" added. What
-// the rest holds depends on the type, which the handler must know.
+// the rest holds depends on the type, which the handler must know. "@type"
+// is not required: protojson writes an empty Any as {} and reads it back.
 func anySchema() *object {
 	typeURL := new(object).
 		set("description", `The type URL of the message, such as "type.googleapis.com/google.protobuf.Duration".`).
-		set("type", "string")
+		set("type", "string").set("minLength", 1)
 	return new(object).
 		set("description", `A message of any type the receiver knows: "@type" names it, and the other properties are its fields in JSON (or "value" for a well-known type with a JSON form of its own, such as a Timestamp).`).
 		set("type", "object").
-		set("properties", new(object).set("@type", typeURL)).
-		set("required", []string{"@type"})
+		set("properties", new(object).set("@type", typeURL))
 }
