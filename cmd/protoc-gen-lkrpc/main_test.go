@@ -150,3 +150,37 @@ func TestPluginRefusesUnknownParameter(t *testing.T) {
 		t.Errorf("error output %q does not name the parameter", out)
 	}
 }
+
+// TestPluginJSONSchema runs the binary with json_schema=true: the tool
+// descriptions come beside the Go file, under the same paths= rule, and a
+// value other than true or false is refused.
+func TestPluginJSONSchema(t *testing.T) {
+	resp := runPlugin(t, greeterRequest("paths=source_relative,json_schema=true"))
+	if resp.GetError() != "" {
+		t.Fatalf("plugin error: %s", resp.GetError())
+	}
+	files := map[string]string{}
+	for _, f := range resp.GetFile() {
+		files[f.GetName()] = f.GetContent()
+	}
+	tools, ok := files["example/v1/greeter_Greeter"+generator.ToolsSuffix]
+	if len(files) != 2 || files["example/v1/greeter"+generator.FileSuffix] == "" || !ok {
+		t.Fatalf("files = %v, want the Go file and the tool descriptions", files)
+	}
+	for _, want := range []string{`"service": "example.v1.Greeter"`, `"name": "example.v1.Greeter/SayHello"`, `"inputSchema": {`} {
+		if !strings.Contains(tools, want) {
+			t.Errorf("tool descriptions lack %q:\n%s", want, tools)
+		}
+	}
+
+	wire, err := proto.Marshal(greeterRequest("json_schema=maybe"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(pluginBinary)
+	cmd.Stdin = bytes.NewReader(wire)
+	out, err := cmd.CombinedOutput()
+	if err == nil || !strings.Contains(string(out), `"maybe"`) {
+		t.Errorf("json_schema=maybe: err %v, output %q; want a failure naming the value", err, out)
+	}
+}
