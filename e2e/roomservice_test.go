@@ -187,12 +187,11 @@ func TestRoomService(t *testing.T) {
 			t.Fatalf("100 KiB reply from the stock handler = %v after %v, want 1504", err, d)
 		}
 		t.Logf("stock handler, 100 KiB reply: %v after %v", err, d)
-		// lkrpc's engine waits for the server's caller identity to be
-		// announced (it never is) before it chooses the reply's form, so
-		// the server's response timeout ends the call.
-		_, d, err = call("agent", "raw", "big", 2*time.Second)
-		if rpcerr.Code(err) != rpcerr.ResponseTimeout {
-			t.Fatalf("100 KiB reply from the engine = %v after %v, want 1502", err, d)
+		// lkrpc's engine knows the server's API caller (identity = request
+		// id, no SID) and answers 1504 at once, saying why.
+		_, d, err = call("agent", "raw", "big", 5*time.Second)
+		if e, _ := rpcerr.From(err); e == nil || e.Code != rpcerr.ResponsePayloadTooLarge || !strings.Contains(e.Data, "RoomService API") || d > 2*time.Second {
+			t.Fatalf("100 KiB reply from the engine = %v after %v, want 1504 naming the RoomService API at once", err, d)
 		}
 		t.Logf("engine handler, 100 KiB reply: %v after %v (handler ran %d times)", err, d, bigRuns.Load())
 	})

@@ -4,6 +4,7 @@ import (
 	"context"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
@@ -86,4 +87,29 @@ func drainStream(t *testing.T, l *fakeLink) {
 	t.Helper()
 	for pkt := l.next(t); pkt.GetStreamTrailer() == nil; pkt = l.next(t) {
 	}
+}
+
+// livekit-server's RoomService PerformRpc sends its request under a caller
+// identity equal to the request id, without a SID, and never announces
+// that caller: a large reply fails at once with 1504 saying why, where an
+// unannounced participant's v1 request waits for the room's word.
+func TestServerAPICallerGets1504AtOnce(t *testing.T) {
+	checkGoroutines(t)
+	l, e := newServer(t, link.ProtocolStreamsV2)
+	big := strings.Repeat("z", engine.MaxPacketPayload+1)
+	register(t, e, "big", func(context.Context, *transport.Request) (string, error) { return big, nil })
+
+	const id = "05268910-8779-4970-a58c-c1ad74911ce8"
+	l.deliver(rpcRequest(id, id, "big", "{}", 10000, 1))
+	stream, err := answerOf(t, l, id)
+	if stream || err == nil || err.Code != rpcerr.ResponsePayloadTooLarge || !strings.Contains(err.Data, "RoomService API") {
+		t.Fatalf("reply to the server's API: stream=%v err=%+v, want 1504 naming the RoomService API", stream, err)
+	}
+
+	// A participant the room has not announced yet is waited for.
+	l.deliver(rpcRequest("newcomer", "r2", "big", "{}", 10000, 1))
+	if pkt := l.next(t); pkt.GetRpcAck() == nil {
+		t.Fatalf("first answer %v, want the ack", pkt)
+	}
+	l.nothingSent(t, 300*time.Millisecond)
 }

@@ -31,7 +31,7 @@ func (r *receiver) ReceivePacket(pkt *livekit.DataPacket) {
 	sender := pkt.GetParticipantIdentity()
 	switch v := pkt.GetValue().(type) {
 	case *livekit.DataPacket_RpcRequest:
-		e.onRequestPacket(sender, v.RpcRequest)
+		e.onRequestPacket(sender, pkt.GetParticipantSid(), v.RpcRequest)
 	case *livekit.DataPacket_RpcAck:
 		e.pending.acknowledge(sender, v.RpcAck.GetRequestId())
 	case *livekit.DataPacket_RpcResponse:

@@ -26,11 +26,16 @@ type inbound struct {
 	payload     string    // v1: the payload
 	transfer    transport.Transfer
 	body        <-chan datastream.Event // v2: the stream's Completed or Failed event
+	// serverAPI: the request comes from the server itself on behalf of its
+	// RoomService PerformRpc API (see fromServerAPI), which never joins
+	// the room and takes RPC v1 replies only.
+	serverAPI bool
 }
 
 // onRequestPacket serves an RPC v1 RpcRequest (receive goroutine).
-func (e *Engine) onRequestPacket(caller string, req *livekit.RpcRequest) {
+func (e *Engine) onRequestPacket(caller, callerSID string, req *livekit.RpcRequest) {
 	in := &inbound{
+		serverAPI:   fromServerAPI(caller, callerSID, req.GetId()),
 		caller:      caller,
 		id:          req.GetId(),
 		method:      req.GetMethod(),
@@ -42,6 +47,15 @@ func (e *Engine) onRequestPacket(caller string, req *livekit.RpcRequest) {
 		transfer:    transport.PacketTransfer(req.GetPayload()),
 	}
 	e.goServe(caller, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) })
+}
+
+// fromServerAPI reports whether a request packet comes from livekit-server's
+// RoomService PerformRpc rather than a participant: the server sends it
+// under a caller identity equal to the request id and without a
+// participant SID (seen with livekit-server v1.13.5; a participant's
+// packets carry its SID, and its identity is its own).
+func fromServerAPI(caller, callerSID, requestID string) bool {
+	return callerSID == "" && caller != "" && caller == requestID
 }
 
 // handlerTimeout turns the advisory response_timeout_ms into the handler's
@@ -173,6 +187,11 @@ func (e *Engine) reply(ctx context.Context, in *inbound, payload string, deadlin
 		return
 	}
 	f, rerr := e.chooseForm(caller, len(payload), transport.FormNone, rpcerr.ResponsePayloadTooLarge)
+	if rerr != nil && in.serverAPI {
+		rerr = rpcerr.BuiltinData(rpcerr.ResponsePayloadTooLarge, fmt.Sprintf(
+			"response of %d bytes is over the %d-byte RPC v1 limit, and the caller is the server's RoomService API, which takes RPC v1 replies only",
+			len(payload), MaxPacketPayload))
+	}
 	if rerr != nil {
 		e.sendError(ctx, in.caller, in.id, rerr)
 		return

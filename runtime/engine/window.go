@@ -83,11 +83,13 @@ func (e *Engine) noAck(dest string) *rpcerr.Error {
 // caller the room has not announced yet that sent its request as a v1
 // packet has proved nothing: when the reply is too large for a packet, the
 // room's word decides between a stream and 1504, so it is awaited until the
-// caller stops waiting (deadline). It reports false when there is nobody
+// caller stops waiting (deadline); the server's RoomService API, which never
+// joins, is not. It reports false when there is nobody
 // left to answer (the caller left, the engine ended).
 func (e *Engine) replyPeer(ctx context.Context, in *inbound, size int, deadline time.Time) (peer, bool) {
 	caller := e.peer(in.caller)
-	if !mustWait(caller, size, transport.FormNone) {
+	if in.serverAPI || !mustWait(caller, size, transport.FormNone) {
+		// The server's API caller is never announced: nothing to wait for.
 		return caller, true
 	}
 	wctx, cancel := context.WithDeadline(ctx, deadline)

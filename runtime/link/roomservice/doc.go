@@ -11,7 +11,7 @@
 // # What the server does
 //
 // The server sends the participant one RPC v1 request packet from a caller
-// identity of its own and relays the participant's RpcResponse as the
+// identity of its own (the request id, with no participant SID) and relays the participant's RpcResponse as the
 // HTTP answer: a payload on success, a Twirp error whose message is
 // "RpcError <code>: <message>[: <data>]" on failure. Call turns the latter
 // back into an *rpcerr.Error with the participant's code, message and data,
@@ -23,11 +23,11 @@
 //
 //   - RPC v1 only. A request over 15360 bytes fails at once with 1402 and
 //     Call with transport.FormStream or FormInline at once with 1505;
-//     nothing is sent. Replies over 15360 bytes cannot come back either: a
-//     stock SDK handler answers 1504; a participant on lkrpc's engine
-//     waits for the server's caller identity to be announced (it never is)
-//     and the call ends with the server's 1502 (after the retries below
-//     when the timeout is over 3 s). Join the room with
+//     nothing is sent. Replies over 15360 bytes cannot come back either:
+//     the handler answers 1504 at once (a stock SDK handler checks the
+//     size; lkrpc's engine also tells the server's caller, whose identity
+//     is the request id and which has no SID, from a participant the room
+//     has not announced yet, and says so in the error's data). Join the room with
 //     lkrpc.Connect (runtime/link/rtc) for RPC v2 streams up to 64 MiB.
 //   - No handlers: Register fails, since serving needs a participant in
 //     the room (lkrpc.Connect).
