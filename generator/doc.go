@@ -8,7 +8,11 @@
 // names and hands out collision-free Go identifiers; it reports every problem
 // before anything is written. The second (file.go, service.go, client.go,
 // handler.go) emits Go with jennifer, one small generate function per
-// artifact.
+// artifact. With the json_schema=true parameter (Params) it also writes
+// <file>_<Service>.tools.json per service: each method as an LLM tool
+// definition whose inputSchema is the JSON Schema of the request's protojson
+// form (schema.go for the document, schemafield.go, schematypes.go and
+// schemaoneof.go for the mapping).
 //
 // The generator never imports the runtime: it only names its import path
 // (RuntimePackage), so it builds and runs without the runtime compiled in.
