@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
+	"github.com/lkrpc/lkrpc/runtime/discovery"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/link"
 	"github.com/lkrpc/lkrpc/runtime/link/memroom"
@@ -24,6 +26,7 @@ type Participant = link.Participant
 type Conn struct {
 	engine *engine.Engine
 	link   link.Link
+	adv    *advertising // nil when the Conn advertises nothing (WithDiscovery(false), or a link without link.AttributeSetter)
 
 	closeOnce sync.Once
 	closeErr  error
@@ -93,7 +96,20 @@ func newConn(l link.Link, cfg *connectConfig) (*Conn, error) {
 		_ = l.Close()
 		return nil, fmt.Errorf("lkrpc: %w", err)
 	}
-	return &Conn{engine: e, link: l}, nil
+	c := &Conn{engine: e, link: l}
+	if setter, ok := l.(link.AttributeSetter); ok && cfg.discovery {
+		c.adv = newAdvertising(setter, cfg.logger)
+	}
+	return c, nil
+}
+
+// advertise implements advertiser: Register advertises the services it
+// serves through it.
+func (c *Conn) advertise(services []string) (withdraw func(), err error) {
+	if c.adv == nil || len(services) == 0 {
+		return func() {}, nil
+	}
+	return c.adv.advertise(services)
 }
 
 // Call implements Transport; generated clients call it.
@@ -121,6 +137,42 @@ func (c *Conn) WaitParticipant(ctx context.Context, identity string) (Participan
 	return c.engine.WaitParticipant(ctx, identity)
 }
 
+// Serves reports whether the remote participant identity advertises
+// service (a full protobuf name, e.g. agentv1.VoiceAgentServiceName) in the
+// discovery attribute: it has registered a handler of that service and has
+// not unregistered it. False for a participant the room has not announced.
+// See package discovery.
+func (c *Conn) Serves(identity, service string) bool {
+	p, ok := c.link.Participant(identity)
+	return ok && discovery.Serves(p.Attributes, service)
+}
+
+// servesPoll is how often WaitServes looks again: the attribute travels
+// through the server in tens of milliseconds or more, so a look every
+// 50 ms adds little.
+const servesPoll = 50 * time.Millisecond
+
+// WaitServes waits until identity advertises service (see Serves), ctx ends
+// (an error wrapping ctx's) or the Conn does. Calls need no such wait; it
+// is for a caller that must know a participant is ready before it calls.
+func (c *Conn) WaitServes(ctx context.Context, identity, service string) error {
+	tick := time.NewTicker(servesPoll)
+	defer tick.Stop()
+	for !c.Serves(identity, service) {
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("lkrpc: waiting for %q to serve %s: %w", identity, service, ctx.Err())
+		case <-c.Done():
+			if err := c.Err(); err != nil {
+				return fmt.Errorf("lkrpc: waiting for %q to serve %s: %w", identity, service, err)
+			}
+			return fmt.Errorf("lkrpc: waiting for %q to serve %s: %w", identity, service, link.ErrClosed)
+		}
+	}
+	return nil
+}
+
 // Done is closed when the Conn has left the room: Close was called, or the
 // link was lost for good (Err says why).
 func (c *Conn) Done() <-chan struct{} { return c.engine.Done() }
@@ -129,11 +181,14 @@ func (c *Conn) Done() <-chan struct{} { return c.engine.Done() }
 // else the link's error (the server removed it, the connection was lost).
 func (c *Conn) Err() error { return c.engine.Err() }
 
-// Close leaves the room: pending calls end with 1503, running handlers are
-// cancelled and waited for, then the link closes. It must not be called
+// Close leaves the room: advertising stops, pending calls end with 1503,
+// running handlers are cancelled and waited for, then the link closes. It must not be called
 // from a handler. Calling it again returns the first result.
 func (c *Conn) Close() error {
 	c.closeOnce.Do(func() {
+		if c.adv != nil {
+			c.adv.close()
+		}
 		c.closeErr = errors.Join(c.engine.Close(), c.link.Close())
 	})
 	return c.closeErr

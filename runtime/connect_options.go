@@ -26,6 +26,7 @@ func (f connectOptionFunc) applyConnect(c *connectConfig) { f(c) }
 type connectConfig struct {
 	logger     *slog.Logger
 	attributes map[string]string
+	discovery  bool          // advertise the services served (WithDiscovery)
 	protocol   *int32        // nil: link.DefaultClientProtocol
 	sdkLogger  logger.Logger // nil: quiet
 	engine     []engine.Option
@@ -34,7 +35,7 @@ type connectConfig struct {
 }
 
 func newConnectConfig(opts []ConnectOption) (*connectConfig, error) {
-	c := &connectConfig{logger: slog.Default()}
+	c := &connectConfig{logger: slog.Default(), discovery: true}
 	for _, o := range opts {
 		if o != nil {
 			o.applyConnect(c)
@@ -65,6 +66,16 @@ func WithLogger(l *slog.Logger) ConnectOption {
 func WithAttributes(attrs map[string]string) ConnectOption {
 	attrs = maps.Clone(attrs)
 	return connectOptionFunc(func(c *connectConfig) { c.attributes = attrs })
+}
+
+// WithDiscovery sets whether the Conn advertises the services it serves in
+// the discovery attribute (default true; see package discovery): each
+// Register adds its services, unregistering removes them. A real room's
+// token needs canUpdateOwnMetadata for it; without that, the Conn logs one
+// warning and serves anyway, and WithDiscovery(false) keeps it quiet.
+// Reading others' services (Serves) works either way.
+func WithDiscovery(advertise bool) ConnectOption {
+	return connectOptionFunc(func(c *connectConfig) { c.discovery = advertise })
 }
 
 // WithClientProtocol sets the client protocol the participant advertises:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/lkrpc/lkrpc/runtime/codec"
@@ -25,11 +26,20 @@ func register(t Transport, descs []HandlerDesc, opts []HandlerOption) (func(), e
 		}
 		servers[i] = s
 	}
-	undo := make([]func(), 0, len(servers))
+	undo := make([]func(), 0, len(servers)+1)
 	rollback := func() {
 		for _, u := range undo {
 			u()
 		}
+	}
+	if a, ok := t.(advertiser); ok {
+		// Before any method: a registration the discovery attribute has no
+		// room for registers nothing.
+		withdraw, err := a.advertise(servedServices(descs))
+		if err != nil {
+			return nil, fmt.Errorf("lkrpc: register: %w", err)
+		}
+		undo = append(undo, withdraw)
 	}
 	for _, s := range servers {
 		u, err := t.Register(s.desc.Method.Name, s.handle)
@@ -41,6 +51,18 @@ func register(t Transport, descs []HandlerDesc, opts []HandlerOption) (func(), e
 	}
 	var once sync.Once
 	return func() { once.Do(rollback) }, nil
+}
+
+// servedServices lists the distinct services of descs' methods, which the
+// registration advertises (generated code names each method's service).
+func servedServices(descs []HandlerDesc) []string {
+	var services []string
+	for _, d := range descs {
+		if s := d.Method.Service; s != "" && !slices.Contains(services, s) {
+			services = append(services, s)
+		}
+	}
+	return services
 }
 
 // server serves one method under one registration's options.
