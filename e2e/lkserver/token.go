@@ -11,7 +11,9 @@ import (
 	"github.com/livekit/protocol/auth"
 )
 
-// Token mints a join token for identity in room, valid for an hour.
+// Token mints a join token for identity in room, valid for an hour, with
+// canUpdateOwnMetadata as lkrpc's recipes give it (a Conn advertises its
+// services in the discovery attribute with it).
 func (s *Server) Token(t testing.TB, identity, room string) string {
 	t.Helper()
 	return mint(t, APISecret, identity, room)
@@ -26,7 +28,8 @@ func (s *Server) TokenWithSecret(t testing.TB, secret, identity, room string) st
 
 // TokenWith mints a join token for identity in room and lets edit set
 // more on it before signing: a participant kind, attributes, grants, as an
-// application's token server would.
+// application's token server would (g.CanUpdateOwnMetadata = new(false)
+// takes the default grant away).
 func (s *Server) TokenWith(t testing.TB, identity, room string, edit func(*auth.AccessToken, *auth.VideoGrant)) string {
 	t.Helper()
 	return mint(t, APISecret, identity, room, edit)
@@ -34,7 +37,7 @@ func (s *Server) TokenWith(t testing.TB, identity, room string, edit func(*auth.
 
 func mint(t testing.TB, secret, identity, room string, edits ...func(*auth.AccessToken, *auth.VideoGrant)) string {
 	t.Helper()
-	grant := &auth.VideoGrant{RoomJoin: true, Room: room}
+	grant := &auth.VideoGrant{RoomJoin: true, Room: room, CanUpdateOwnMetadata: new(true)}
 	at := auth.NewAccessToken(APIKey, secret).SetIdentity(identity).SetValidFor(time.Hour)
 	for _, edit := range edits {
 		edit(at, grant)

@@ -31,6 +31,7 @@ type Link struct {
 	out       *sender
 	in        *inbox
 	dedup     *dedup
+	requests  requests // signal requests waiting for the server's RequestResponse (attributes.go)
 
 	mu           sync.Mutex
 	local        link.Participant
@@ -115,9 +116,12 @@ func Connect(ctx context.Context, url, token string, opts ...Option) (*Link, err
 		Protocol:               lksdk.PROTOCOL,
 		Signalling:             l.sig,
 		SignalTransportHandler: (*signalProcessor)(l),
-		SignalHandler: signalling.NewSignalHandler(signalling.SignalHandlerParams{
-			Logger: cfg.sdkLog, Processor: (*signalProcessor)(l),
-		}),
+		SignalHandler: answeringHandler{
+			SignalHandler: signalling.NewSignalHandler(signalling.SignalHandlerParams{
+				Logger: cfg.sdkLog, Processor: (*signalProcessor)(l),
+			}),
+			requests: &l.requests,
+		},
 	})
 
 	if err := l.join(ctx, l.connectParams()); err != nil {

@@ -1,0 +1,150 @@
+package rtc
+
+import (
+	"context"
+	"fmt"
+	"maps"
+	"sync"
+
+	"github.com/livekit/protocol/livekit"
+	"github.com/livekit/server-sdk-go/v2/signalling"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/lkrpc/lkrpc/runtime/link"
+)
+
+// Attribute updates: an UpdateParticipantMetadata signal request carrying
+// only attributes and a request id, answered by the server with a
+// RequestResponse of the same id.
+//
+// What livekit-server v1.13.5 does (pkg/rtc/participant.go UpdateMetadata,
+// checked against the real server in the e2e tests): without the token
+// grant canUpdateOwnMetadata it changes nothing and answers reason
+// NOT_ALLOWED, message "does not have permission to update own metadata";
+// attributes over its limit (64 KiB of keys and values by default) are
+// LIMIT_EXCEEDED; otherwise it merges them (a key set to "" is deleted),
+// tells the room with a ParticipantUpdate and answers OK. It answers OK
+// only to clients of signal protocol > 14 (ours is server-sdk-go's, 17), and
+// every refusal to all but old Rust clients.
+
+var _ link.AttributeSetter = (*Link)(nil)
+
+// requests matches RequestResponses to the requests waiting for them.
+type requests struct {
+	mu      sync.Mutex
+	next    uint32
+	waiting map[uint32]chan *livekit.RequestResponse
+}
+
+// add returns a fresh request id, never 0 (which the server treats as "no
+// answer wanted" for some requests), and the channel its answer comes on.
+func (r *requests) add() (uint32, chan *livekit.RequestResponse) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.waiting == nil {
+		r.waiting = map[uint32]chan *livekit.RequestResponse{}
+	}
+	r.next++
+	if r.next == 0 {
+		r.next++
+	}
+	ch := make(chan *livekit.RequestResponse, 1)
+	r.waiting[r.next] = ch
+	return r.next, ch
+}
+
+func (r *requests) remove(id uint32) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.waiting, id)
+}
+
+// answer hands res to its request; an answer nobody waits for any more
+// (its ctx ended) is dropped.
+func (r *requests) answer(res *livekit.RequestResponse) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if ch := r.waiting[res.GetRequestId()]; ch != nil {
+		delete(r.waiting, res.GetRequestId())
+		ch <- res
+	}
+}
+
+// SetAttributes merges attrs into the local participant's attributes (a
+// key given "" is deleted) and waits for the server's answer. It implements
+// link.AttributeSetter: a refusal wraps link.ErrAttributesRefused and, for a
+// token without the grant, names canUpdateOwnMetadata.
+func (l *Link) SetAttributes(ctx context.Context, attrs map[string]string) error {
+	id, answer := l.requests.add()
+	defer l.requests.remove(id)
+	msg := l.sig.SignalUpdateParticipantMetadata(&livekit.UpdateParticipantMetadata{
+		Attributes: maps.Clone(attrs),
+		RequestId:  id,
+	})
+	if l.isEnded() {
+		return fmt.Errorf("rtc: set attributes: %w: %w", link.ErrClosed, l.endErr)
+	}
+	if err := l.transport.SendMessage(msg); err != nil {
+		return fmt.Errorf("rtc: set attributes: send the update: %w", err)
+	}
+	select {
+	case res := <-answer:
+		if err := refusal(res); err != nil {
+			return err
+		}
+		l.mergeLocalAttributes(attrs)
+		return nil
+	case <-l.ended:
+		return fmt.Errorf("rtc: set attributes: %w: %w", link.ErrClosed, l.endErr)
+	case <-ctx.Done():
+		return fmt.Errorf("rtc: set attributes: no answer from the server: %w", ctx.Err())
+	}
+}
+
+// refusal is the error a RequestResponse stands for, nil for OK.
+func refusal(res *livekit.RequestResponse) error {
+	switch res.GetReason() {
+	case livekit.RequestResponse_OK:
+		return nil
+	case livekit.RequestResponse_NOT_ALLOWED:
+		return fmt.Errorf("rtc: set attributes: %w: the token lacks the grant canUpdateOwnMetadata (server: %s %q)",
+			link.ErrAttributesRefused, res.GetReason(), res.GetMessage())
+	default:
+		return fmt.Errorf("rtc: set attributes: %w (server: %s %q)", link.ErrAttributesRefused, res.GetReason(), res.GetMessage())
+	}
+}
+
+// mergeLocalAttributes applies an accepted update to what Local reports.
+func (l *Link) mergeLocalAttributes(attrs map[string]string) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	merged := maps.Clone(l.local.Attributes)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	for k, v := range attrs {
+		if v == "" {
+			delete(merged, k)
+		} else {
+			merged[k] = v
+		}
+	}
+	l.local.Attributes = merged
+}
+
+// answeringHandler is server-sdk-go's signal handler, which drops
+// RequestResponses, with those handed to the link's waiting requests.
+type answeringHandler struct {
+	signalling.SignalHandler
+	requests *requests
+}
+
+func (h answeringHandler) HandleMessage(msg proto.Message) error {
+	if res, ok := msg.(*livekit.SignalResponse); ok {
+		if rr := res.GetRequestResponse(); rr != nil {
+			h.requests.answer(rr)
+			return nil
+		}
+	}
+	return h.SignalHandler.HandleMessage(msg)
+}
