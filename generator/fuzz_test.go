@@ -1,8 +1,10 @@
 package generator
 
 import (
+	"encoding/json"
 	"go/parser"
 	"go/token"
+	"strings"
 	"testing"
 
 	"google.golang.org/protobuf/compiler/protogen"
@@ -14,8 +16,9 @@ import (
 )
 
 // FuzzGenerate feeds arbitrary wire names, name prefixes and comments to the
-// generator. Whatever they hold, the plugin either refuses them with an
-// error or emits Go that parses: no input produces broken code or a panic.
+// generator, with the tool descriptions on. Whatever they hold, the plugin
+// either refuses them with an error or emits Go that parses and JSON that
+// decodes: no input produces broken output or a panic.
 func FuzzGenerate(f *testing.F) {
 	f.Add("ping", "", " A comment.\n")
 	f.Add("", "lk.agent.", " Two\n paragraphs\n\n here.\n")
@@ -35,7 +38,7 @@ func FuzzGenerate(f *testing.F) {
 		if err != nil {
 			t.Fatalf("protogen refuses the request: %v", err)
 		}
-		if err := Generate(gen); err != nil {
+		if err := (&Params{JSONSchema: true}).Generate(gen); err != nil {
 			return // refused with an error: fine
 		}
 		resp := gen.Response()
@@ -43,6 +46,13 @@ func FuzzGenerate(f *testing.F) {
 			t.Fatalf("generated Go that protogen cannot format: %s", resp.GetError())
 		}
 		for _, file := range resp.GetFile() {
+			if strings.HasSuffix(file.GetName(), ToolsSuffix) {
+				var doc toolsFile
+				if err := json.Unmarshal([]byte(file.GetContent()), &doc); err != nil || len(doc.Tools) != 1 {
+					t.Fatalf("%s does not decode to one tool: %v\n%s", file.GetName(), err, file.GetContent())
+				}
+				continue
+			}
 			if _, err := parser.ParseFile(token.NewFileSet(), file.GetName(), file.GetContent(), parser.ParseComments); err != nil {
 				t.Fatalf("%s does not parse: %v\n%s", file.GetName(), err, file.GetContent())
 			}
@@ -81,7 +91,7 @@ func fuzzRequest(name, prefix, comment string) *pluginpb.CodeGeneratorRequest {
 				}},
 			}},
 			SourceCodeInfo: &descriptorpb.SourceCodeInfo{Location: []*descriptorpb.SourceCodeInfo_Location{
-				location(6, 0), location(6, 0, 2, 0),
+				location(6, 0), location(6, 0, 2, 0), location(4, 0),
 			}},
 		}},
 	}

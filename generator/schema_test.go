@@ -3,6 +3,7 @@ package generator
 import (
 	"bytes"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -214,5 +215,29 @@ func TestSchemaParameter(t *testing.T) {
 	var p Params
 	if err := p.Set(ParamJSONSchema, "yes"); err == nil || !strings.Contains(err.Error(), `"yes"`) {
 		t.Errorf("json_schema=yes: error %v, want one naming the value", err)
+	}
+}
+
+// TestToolsFileNameClash asserts that two services whose tool files would
+// have one name (service B_C of a.proto, service C of a_B.proto) are an
+// error, not one file silently lost.
+func TestToolsFileNameClash(t *testing.T) {
+	dir := t.TempDir()
+	for name, service := range map[string]string{"a.proto": "B_C", "a_B.proto": "C"} {
+		src := "syntax = \"proto3\";\npackage p;\noption go_package = \"example.com/p\";\n" +
+			"message M {}\nservice " + service + " { rpc Call(M) returns (M); }\n"
+		if service == "C" {
+			src = strings.Replace(src, "message M {}\n", "import \"a.proto\";\n", 1)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	run := runPlugin(t, compileRequest(t, dir, "json_schema=true"), false)
+	if !strings.Contains(run.err, "would overwrite") || !strings.Contains(run.err, "a_B_C"+ToolsSuffix) {
+		t.Errorf("error = %q, want one naming the clash", run.err)
+	}
+	if run := runPlugin(t, compileRequest(t, dir, ""), false); run.err != "" {
+		t.Errorf("without json_schema: %s", run.err)
 	}
 }
