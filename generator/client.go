@@ -24,13 +24,19 @@ func generateClientInterface(f *jen.File, s *serviceModel) {
 	})
 }
 
-// clientSignature is (ctx, req, opts...) (*Reply, error).
+// clientSignature is (ctx, req, opts...) (*Reply, error), or for a
+// server-streaming method (ctx, req, opts...)
+// (*lkrpc.ServerStreamForClient[Reply], error).
 func clientSignature(m methodModel) *jen.Statement {
-	return jen.Params(
+	params := jen.Params(
 		jen.Id("ctx").Qual(contextPackage, "Context"),
 		jen.Id("req").Op("*").Add(qual(m.method.Input.GoIdent)),
 		jen.Id("opts").Op("...").Qual(RuntimePackage, "CallOption"),
-	).Params(jen.Op("*").Add(qual(m.method.Output.GoIdent)), jen.Error())
+	)
+	if m.streaming() {
+		return params.Params(jen.Op("*").Qual(RuntimePackage, "ServerStreamForClient").Types(qual(m.method.Output.GoIdent)), jen.Error())
+	}
+	return params.Params(jen.Op("*").Add(qual(m.method.Output.GoIdent)), jen.Error())
 }
 
 // methodDoc is the proto comment of a method, or a sentence saying what the
@@ -69,8 +75,12 @@ func generateClientImpl(f *jen.File, s *serviceModel) {
 	for _, m := range s.methods {
 		f.Line()
 		f.Comment(docComment(fmt.Sprintf("%s calls %s.", m.names.GoMethod, m.method.Desc.FullName())))
+		call := "Call"
+		if m.streaming() {
+			call = "CallServerStream"
+		}
 		f.Func().Params(jen.Id("c").Op("*").Id(s.names.clientImpl)).Id(m.names.GoMethod).Add(clientSignature(m)).Block(
-			jen.Return(jen.Qual(RuntimePackage, "Call").Types(qual(m.method.Output.GoIdent)).Call(
+			jen.Return(jen.Qual(RuntimePackage, call).Types(qual(m.method.Output.GoIdent)).Call(
 				jen.Id("ctx"), jen.Id("c").Dot("client"), jen.Id(m.names.spec), jen.Id("req"), jen.Id("opts").Op("..."),
 			)),
 		)

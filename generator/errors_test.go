@@ -12,6 +12,9 @@ import (
 	lkrpcv1 "github.com/lkrpc/lkrpc/proto/lkrpc/v1"
 )
 
+// notStreamingClient is the error for a client-streaming or bidirectional method.
+const notStreamingClient = "client and bidirectional streaming methods are not supported: lkrpc streams replies only (returns (stream …); docs/PROTOCOL.md §8)"
+
 // TestGenerateErrors runs the plugin on protos it must refuse and asserts
 // the whole error text: each problem names its method, every problem is
 // reported, and no file is generated.
@@ -20,15 +23,11 @@ func TestGenerateErrors(t *testing.T) {
 		file string
 		want []string // the lines of the error, in order
 	}{
-		{"streaming_server.proto", []string{
-			"protoc-gen-lkrpc: example.v1.Greeter.Watch: streaming methods are not supported by LiveKit RPC",
-		}},
 		{"streaming_client.proto", []string{
-			"protoc-gen-lkrpc: example.v1.Greeter.Upload: streaming methods are not supported by LiveKit RPC",
+			"protoc-gen-lkrpc: example.v1.Greeter.Upload: " + notStreamingClient,
 		}},
 		{"streaming_bidi.proto", []string{
-			"protoc-gen-lkrpc: example.v1.Greeter.Chat: streaming methods are not supported by LiveKit RPC",
-			"protoc-gen-lkrpc: example.v1.Greeter.Watch: streaming methods are not supported by LiveKit RPC",
+			"protoc-gen-lkrpc: example.v1.Greeter.Chat: " + notStreamingClient,
 		}},
 		{"duplicate_names.proto", []string{
 			`protoc-gen-lkrpc: example.v1.Greeter.Second: wire name "same" is already used by First`,
@@ -66,7 +65,7 @@ func TestGenerateErrorsAcrossFiles(t *testing.T) {
 	req := compileFiles(t, []string{filepath.Join("testdata", "errors"), filepath.Join("testdata", "multifile"), optionsImportPath},
 		[]string{"shop/v1/catalog.proto", "streaming_client.proto"}, "")
 	run := runPlugin(t, req, false)
-	want := "protoc-gen-lkrpc: example.v1.Greeter.Upload: streaming methods are not supported by LiveKit RPC"
+	want := "protoc-gen-lkrpc: example.v1.Greeter.Upload: " + notStreamingClient
 	if run.err != want {
 		t.Errorf("error = %q, want %q", run.err, want)
 	}

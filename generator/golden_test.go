@@ -40,6 +40,7 @@ var goldenCases = []goldenCase{
 	{name: "source_relative", param: "paths=source_relative,json_schema=true"},
 	{name: "module", param: "module=example.com/golden/module,json_schema=true"},
 	{name: "schema", param: "json_schema=true"},
+	{name: "streaming", param: "json_schema=true"},
 }
 
 // goldenModule is the module path every golden case's Go packages are in.

@@ -26,8 +26,17 @@ func generateHandlerInterface(f *jen.File, s *serviceModel) {
 	})
 }
 
-// handlerSignature is (context.Context, *Request) (*Reply, error).
+// handlerSignature is (context.Context, *Request) (*Reply, error), or for
+// a server-streaming method (context.Context, *Request,
+// *lkrpc.ServerStream[Reply]) error.
 func handlerSignature(m methodModel) *jen.Statement {
+	if m.streaming() {
+		return jen.Params(
+			jen.Qual(contextPackage, "Context"),
+			jen.Op("*").Add(qual(m.method.Input.GoIdent)),
+			jen.Op("*").Qual(RuntimePackage, "ServerStream").Types(qual(m.method.Output.GoIdent)),
+		).Error()
+	}
 	return jen.Params(
 		jen.Qual(contextPackage, "Context"),
 		jen.Op("*").Add(qual(m.method.Input.GoIdent)),
@@ -46,8 +55,12 @@ func generateUnimplementedHandler(f *jen.File, s *serviceModel) {
 	for _, m := range s.methods {
 		f.Line()
 		f.Comment(docComment(fmt.Sprintf("%s answers with lkrpc.Unimplemented.", m.names.GoMethod)))
+		unimplemented := jen.Qual(RuntimePackage, "Unimplemented").Call(jen.Id(m.names.Constant))
+		if !m.streaming() {
+			unimplemented = jen.Nil().Op(",").Add(unimplemented)
+		}
 		f.Func().Params(jen.Id(s.names.Unimplemented)).Id(m.names.GoMethod).Add(handlerSignature(m)).Block(
-			jen.Return(jen.Nil(), jen.Qual(RuntimePackage, "Unimplemented").Call(jen.Id(m.names.Constant))),
+			jen.Return(unimplemented),
 		)
 	}
 }
@@ -84,7 +97,12 @@ func generateRegisterHandler(f *jen.File, s *serviceModel) {
 // multiLine renders a composite literal one element per line.
 var multiLine = jen.Options{Open: "{", Close: "}", Separator: ",", Multi: true}
 
-// handlerDesc is one lkrpc.Handle(spec, h.Method) entry.
+// handlerDesc is one lkrpc.Handle(spec, h.Method) entry, or
+// lkrpc.HandleServerStream for a server-streaming method.
 func handlerDesc(m methodModel) *jen.Statement {
-	return jen.Qual(RuntimePackage, "Handle").Call(jen.Id(m.names.spec), jen.Id("h").Dot(m.names.GoMethod))
+	handle := "Handle"
+	if m.streaming() {
+		handle = "HandleServerStream"
+	}
+	return jen.Qual(RuntimePackage, handle).Call(jen.Id(m.names.spec), jen.Id("h").Dot(m.names.GoMethod))
 }

@@ -27,6 +27,10 @@ type methodModel struct {
 	spec   methodSpec
 }
 
+// streaming reports whether the method streams its replies (returns
+// (stream …)); client and bidirectional streaming never get this far.
+func (m methodModel) streaming() bool { return m.method.Desc.IsStreamingServer() }
+
 // planner builds file models, holding one namespace per Go package so that
 // files of one package that are generated together never declare a name twice.
 type planner struct {
@@ -72,8 +76,8 @@ func (p *planner) planFile(file *protogen.File) (*fileModel, error) {
 	return model, errors.Join(errs...)
 }
 
-// planService names svc and resolves every method's spec. Streaming methods,
-// invalid options and two methods sharing one wire name are errors naming
+// planService names svc and resolves every method's spec. Client-streaming
+// and bidirectional methods, invalid options and two methods sharing one wire name are errors naming
 // the method.
 func planService(ns *namespace, svc *protogen.Service) (serviceModel, error) {
 	var errs []error
@@ -83,8 +87,8 @@ func planService(ns *namespace, svc *protogen.Service) (serviceModel, error) {
 	specs := make([]methodSpec, len(svc.Methods))
 	wireNames := make(map[string]*protogen.Method, len(svc.Methods))
 	for i, m := range svc.Methods {
-		if m.Desc.IsStreamingClient() || m.Desc.IsStreamingServer() {
-			methodErr(m, "streaming methods are not supported by LiveKit RPC")
+		if m.Desc.IsStreamingClient() {
+			methodErr(m, "client and bidirectional streaming methods are not supported: lkrpc streams replies only (returns (stream …); docs/PROTOCOL.md §8)")
 			continue
 		}
 		spec, err := resolveSpec(svc, m)

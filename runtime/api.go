@@ -101,8 +101,13 @@ type HandlerDesc struct {
 	Method *Method
 	// NewRequest returns an empty request message to decode into.
 	NewRequest func() proto.Message
-	// Serve invokes the user's implementation with the decoded request.
+	// Serve invokes the user's implementation of a unary method with the
+	// decoded request.
 	Serve func(ctx context.Context, req proto.Message) (proto.Message, error)
+	// ServeStream invokes the user's implementation of a server-streaming
+	// method, which sends each reply message with send. A HandlerDesc sets
+	// Serve or ServeStream, not both.
+	ServeStream func(ctx context.Context, req proto.Message, send func(proto.Message) error) error
 }
 
 // Handle describes method m served by fn, for Register. A generated

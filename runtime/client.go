@@ -40,17 +40,7 @@ func (c *Client) invoke(ctx context.Context, m *Method, req, resp proto.Message,
 	if m == nil || m.Name == "" {
 		return errors.New("lkrpc: call without a method name")
 	}
-	var cfg callConfig
-	for _, o := range c.opts {
-		if o != nil {
-			o.applyCall(&cfg)
-		}
-	}
-	for _, o := range opts {
-		if o != nil {
-			o.applyCall(&cfg)
-		}
-	}
+	cfg := c.config(opts)
 	call := &ClientCall{
 		Method:      m,
 		Destination: c.destination,
@@ -62,6 +52,22 @@ func (c *Client) invoke(ctx context.Context, m *Method, req, resp proto.Message,
 	}
 	send := func(ctx context.Context, call *ClientCall) error { return c.send(ctx, call, cfg.report, cfg.progress) }
 	return chainClient(cfg.interceptors, send)(ctx, call)
+}
+
+// config resolves the client's options, then the call's.
+func (c *Client) config(opts []CallOption) callConfig {
+	var cfg callConfig
+	for _, o := range c.opts {
+		if o != nil {
+			o.applyCall(&cfg)
+		}
+	}
+	for _, o := range opts {
+		if o != nil {
+			o.applyCall(&cfg)
+		}
+	}
+	return cfg
 }
 
 // send encodes, calls the transport and decodes: the innermost Invoker.

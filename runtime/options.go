@@ -15,6 +15,11 @@ type callConfig struct {
 	report       *CallReport
 	progress     func(Progress)
 	interceptors []ClientInterceptor
+
+	// Server-streaming calls only.
+	idle           time.Duration
+	window         int
+	maxStreamBytes int64
 }
 
 type callOptionFunc func(*callConfig)
@@ -70,6 +75,41 @@ type Progress = transport.Progress
 // never after the call returns; it must return at once.
 func WithProgress(fn func(Progress)) CallOption {
 	return callOptionFunc(func(c *callConfig) { c.progress = fn })
+}
+
+// WithIdleTimeout bounds, for a server-streaming call, the wait from one
+// message to the next (the first message waits the call's timeout); the
+// call fails with 1502 when it passes. The default is the call's timeout;
+// d < 0 turns the bound off (a stream that may pause for long), 0 keeps the
+// default.
+func WithIdleTimeout(d time.Duration) CallOption {
+	return callOptionFunc(func(c *callConfig) {
+		if d != 0 {
+			c.idle = d
+		}
+	})
+}
+
+// WithStreamWindow sets how many reply bytes a server-streaming call
+// buffers ahead of its reader before the handler must wait (the credit of
+// PROTOCOL.md §8.3; default 1 MiB). n <= 0 keeps the default.
+func WithStreamWindow(n int) CallOption {
+	return callOptionFunc(func(c *callConfig) {
+		if n > 0 {
+			c.window = n
+		}
+	})
+}
+
+// WithMaxStreamBytes caps the reply bytes of a whole server-streaming call
+// (default 1 GiB); past it the call fails with 1504 and the handler is
+// told to stop. n <= 0 keeps the default.
+func WithMaxStreamBytes(n int64) CallOption {
+	return callOptionFunc(func(c *callConfig) {
+		if n > 0 {
+			c.maxStreamBytes = n
+		}
+	})
 }
 
 // WithClientInterceptors adds interceptors around calls (see
