@@ -13,6 +13,7 @@ import {
 import { decodeMessage, encodeMessage, errorText, utf8Length, type CodecName } from "./codec.js";
 import { BUILTIN_MESSAGES, Code, LkrpcError } from "./errors.js";
 import { tooLarge } from "./client.js";
+import { advertise } from "./discovery.js";
 import { serviceRegistry } from "./registry.js";
 import { registrar, type RpcErrorClass, type RpcInvocation, type RpcRoom } from "./room.js";
 import { serviceSpecs, type MethodSpec } from "./spec.js";
@@ -68,6 +69,13 @@ export interface HandlerOptions {
    * default), since the caller does not see its text.
    */
   onError?: (error: unknown, method: string) => void;
+  /**
+   * Advertise the service in the discovery attribute (default true; see
+   * serves): the local participant's setAttributes, which needs a token
+   * with canUpdateOwnMetadata. Without it, one console.warn and the
+   * handlers serve anyway; false keeps it quiet.
+   */
+  discovery?: boolean;
 }
 
 /**
@@ -75,6 +83,8 @@ export interface HandlerOptions {
  * SDK's registerRpcMethod under their wire names, all or none: when one
  * cannot be registered, those registered already are removed and the
  * error is thrown. It returns the function that unregisters them all.
+ * While registered, the service's full name is advertised in the discovery
+ * attribute (see serves and options.discovery).
  *
  * Each handler accepts JSON and binary requests and answers in the
  * caller's form (the method's codec when the request is empty). Failures
@@ -103,6 +113,9 @@ export function registerHandlers<S extends DescService>(
   }
   const registry = serviceRegistry(service, options.registry);
   const { register, unregister } = registrar(room);
+  // Before any method: a registration the discovery attribute has no room
+  // for registers nothing.
+  const withdraw = options.discovery === false ? () => {} : advertise(room, [service.typeName]);
   const done: string[] = [];
   try {
     for (const spec of specs) {
@@ -112,6 +125,7 @@ export function registerHandlers<S extends DescService>(
     }
   } catch (e) {
     done.forEach((name) => unregister(name));
+    withdraw();
     throw new Error(`lkrpc: register ${service.typeName}: ${errorText(e)}`, { cause: e });
   }
   let active = true;
@@ -119,6 +133,7 @@ export function registerHandlers<S extends DescService>(
     if (!active) return;
     active = false;
     done.forEach((name) => unregister(name));
+    withdraw();
   };
 }
 

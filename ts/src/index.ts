@@ -7,6 +7,7 @@
  *   const status = await client.getStatus({});
  *
  *   const unregister = registerHandlers(VoiceAgent, room, impl, { RpcError });
+ *   serves(room, "agent", VoiceAgent.typeName); // what others advertise
  *
  * @module
  */
@@ -45,6 +46,14 @@ export {
 export { methodSpec, serviceSpecs, validateWireName, type MethodSpec } from "./spec.js";
 export { serviceRegistry } from "./registry.js";
 export { awaitParticipant } from "./room.js";
+export {
+  DISCOVERY_ATTRIBUTE,
+  DISCOVERY_MAX_BYTES,
+  awaitServes,
+  formatServices,
+  parseServices,
+  serves,
+} from "./discovery.js";
 export type {
   PerformRpcParams,
   RpcErrorClass,

@@ -27,6 +27,11 @@ export interface RpcLocalParticipant {
   performRpc(params: PerformRpcParams): Promise<string>;
   registerRpcMethod?(method: string, handler: RpcMethodHandler): void;
   unregisterRpcMethod?(method: string): void;
+  /**
+   * Merges attributes into the participant's own (a key set to "" is
+   * deleted); the discovery attribute is published with it.
+   */
+  setAttributes?(attributes: Record<string, string>): Promise<void>;
 }
 
 /**
@@ -38,9 +43,14 @@ export interface RpcRoom {
   readonly localParticipant?: RpcLocalParticipant | undefined;
   /**
    * The participants the room has announced, by identity (both SDKs keep
-   * a Map). lkrpc only asks whether a destination is there yet.
+   * a Map). lkrpc asks whether a destination is there yet, and reads its
+   * attributes.
    */
-  readonly remoteParticipants?: { has(identity: string): boolean };
+  readonly remoteParticipants?: {
+    has(identity: string): boolean;
+    /** A participant's attributes, where the discovery attribute is read (serves). */
+    get?(identity: string): { readonly attributes?: Readonly<Record<string, string>> } | undefined;
+  };
   registerRpcMethod?(method: string, handler: RpcMethodHandler): void;
   unregisterRpcMethod?(method: string): void;
 }

@@ -33,6 +33,12 @@ export class FakeRoom implements RpcRoom {
   registrations = 0;
   /** When set, performRpc answers this instead of routing. */
   answer?: (p: PerformRpcParams) => Promise<string>;
+  /** The participant's attributes, as the others see them. */
+  attributes: Record<string, string> = {};
+  /** Every setAttributes call, in order. */
+  attributeUpdates: Record<string, string>[] = [];
+  /** When set, setAttributes rejects with this error, as a room refuses a token without canUpdateOwnMetadata. */
+  refuseAttributes?: Error;
 
   constructor(
     private net: FakeNetwork,
@@ -41,7 +47,11 @@ export class FakeRoom implements RpcRoom {
 
   /** The participants announced to this room: every other one not in net.unannounced. */
   get remoteParticipants() {
-    return { has: (id: string) => id !== this.identity && this.net.rooms.has(id) && !this.net.unannounced.has(id) };
+    const announced = (id: string) => id !== this.identity && this.net.rooms.has(id) && !this.net.unannounced.has(id);
+    return {
+      has: announced,
+      get: (id: string) => (announced(id) ? { attributes: { ...this.net.rooms.get(id)!.attributes } } : undefined),
+    };
   }
 
   registerRpcMethod(method: string, handler: RpcMethodHandler): void {
@@ -56,6 +66,15 @@ export class FakeRoom implements RpcRoom {
 
   get localParticipant() {
     return {
+      setAttributes: async (attrs: Record<string, string>): Promise<void> => {
+        this.attributeUpdates.push({ ...attrs });
+        await Promise.resolve(); // answered later, as by a server
+        if (this.refuseAttributes) throw this.refuseAttributes;
+        for (const [k, v] of Object.entries(attrs)) {
+          if (v === "") delete this.attributes[k];
+          else this.attributes[k] = v;
+        }
+      },
       performRpc: async (p: PerformRpcParams): Promise<string> => {
         this.calls.push(p);
         if (this.answer) return this.answer(p);
