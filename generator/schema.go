@@ -62,11 +62,16 @@ func generateTools(gen *protogen.Plugin, model *fileModel) error {
 }
 
 // toolsDocument is one service's file: its name and comment, and one tool
-// per method in the shape MCP and the LLM APIs take a tool definition in
-// (name, description, inputSchema).
+// per unary method in the shape MCP and the LLM APIs take a tool definition
+// in (name, description, inputSchema). Server-streaming methods are left
+// out: a tool call has one result, and a stream is not called the way a
+// unary method is (lkrpc's own stream topics, not LiveKit RPC).
 func toolsDocument(file *protogen.File, s *serviceModel) *object {
 	tools := make([]any, 0, len(s.methods))
 	for _, m := range s.methods {
+		if m.method.Desc.IsStreamingServer() || m.method.Desc.IsStreamingClient() {
+			continue
+		}
 		tools = append(tools, toolEntry(m))
 	}
 	doc := new(object).

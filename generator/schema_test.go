@@ -93,9 +93,16 @@ func parseTools(t *testing.T, where, content, goCode string, files interface {
 	if err != nil {
 		t.Fatalf("%s: service %q: %v", where, doc.Service, err)
 	}
-	methods := d.(protoreflect.ServiceDescriptor).Methods()
-	if len(doc.Tools) != methods.Len() {
-		t.Fatalf("%s: %d tools for %d methods", where, len(doc.Tools), methods.Len())
+	// One tool per unary method, in order; streaming methods have none.
+	var methods []protoreflect.MethodDescriptor
+	all := d.(protoreflect.ServiceDescriptor).Methods()
+	for i := 0; i < all.Len(); i++ {
+		if m := all.Get(i); !m.IsStreamingServer() && !m.IsStreamingClient() {
+			methods = append(methods, m)
+		}
+	}
+	if len(doc.Tools) != len(methods) {
+		t.Fatalf("%s: %d tools for %d unary methods", where, len(doc.Tools), len(methods))
 	}
 	var tools []tool
 	for i, entry := range doc.Tools {
@@ -104,7 +111,7 @@ func parseTools(t *testing.T, where, content, goCode string, files interface {
 		if !constant.MatchString(goCode) {
 			t.Errorf("%s: tool %q is not the wire name of a Go constant", where, entry.Name)
 		}
-		mt, err := types.FindMessageByName(methods.Get(i).Input().FullName())
+		mt, err := types.FindMessageByName(methods[i].Input().FullName())
 		if err != nil {
 			t.Fatal(err)
 		}
