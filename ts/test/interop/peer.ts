@@ -8,6 +8,7 @@ import { fromBinary, toBinary, type DescMessage } from "@bufbuild/protobuf";
 import { DurationSchema } from "@bufbuild/protobuf/wkt";
 import {
   awaitParticipant,
+  serves,
   bytesToBase64,
   base64ToBytes,
   createClient,
@@ -39,6 +40,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export function createInteropPeer(sdk: PeerSDK) {
   let room: (RpcRoom & { disconnect(): Promise<unknown> }) | undefined;
+  let unserve: (() => void) | undefined;
   const received = new Map<string, { b64: string; codec: CodecName }>();
   const need = () => {
     if (!room) throw new Error("not connected");
@@ -63,7 +65,7 @@ export function createInteropPeer(sdk: PeerSDK) {
     // serve registers Interop (all methods). Fail throws typed details,
     // or, for why == "plain", a plain Error whose text must not travel.
     serve(errorText: boolean) {
-      registerHandlers(
+      unserve = registerHandlers(
         Interop,
         need(),
         {
@@ -92,6 +94,28 @@ export function createInteropPeer(sdk: PeerSDK) {
         { RpcError: sdk.RpcError, errorText, onError: () => {} },
       );
       return true;
+    },
+
+    // unserve unregisters what serve registered (and so withdraws
+    // Interop from the discovery attribute).
+    unserve() {
+      unserve?.();
+      return true;
+    },
+
+    // awaitServes waits until identity advertises service in the discovery
+    // attribute (want true) or no longer does (want false), and answers how
+    // long that took and when it saw it (Date.now(): the Go test, on the
+    // same machine, times the change from its own clock).
+    async awaitServes(identity: string, service: string, want: boolean, timeoutMs: number) {
+      const start = performance.now();
+      while (serves(need(), identity, service) !== want) {
+        if (performance.now() - start > timeoutMs) {
+          throw new Error(`${identity} ${want ? "does not serve" : "still serves"} ${service} after ${timeoutMs} ms`);
+        }
+        await sleep(10);
+      }
+      return { ms: performance.now() - start, at: Date.now() };
     },
 
     // received hands back (and forgets) the request the handler decoded for
