@@ -148,7 +148,9 @@ func ExampleConnect() {
 	}
 	token, err := auth.NewAccessToken(key, secret).
 		SetIdentity("agent").
-		SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: "support-42"}).
+		// canUpdateOwnMetadata lets the Conn advertise the services it serves
+		// (the lkrpc.services attribute, read with Conn.Serves).
+		SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: "support-42", CanUpdateOwnMetadata: new(true)}).
 		ToJWT()
 	if err != nil {
 		log.Fatal(err)

@@ -81,7 +81,8 @@ func onLiveKit(ctx context.Context, url, key, secret string) (*participants, err
 		token, err := auth.NewAccessToken(key, secret).
 			SetIdentity(identity).
 			SetValidFor(time.Hour).
-			SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: room}).
+			// canUpdateOwnMetadata: the agents advertise their services (discovery).
+			SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: room, CanUpdateOwnMetadata: new(true)}).
 			ToJWT()
 		if err != nil {
 			return nil, fmt.Errorf("token: %w", err)

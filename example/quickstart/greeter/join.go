@@ -25,7 +25,9 @@ func Join(ctx context.Context, room, identity string) (*lkrpc.Conn, error) {
 			"without a server, `go run ./cmd/inmemory` runs server and client in one process")
 	}
 	token, err := auth.NewAccessToken(key, secret).
-		SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: room}).
+		// canUpdateOwnMetadata lets the Conn advertise the services it serves
+		// (the lkrpc.services attribute, read with Conn.Serves).
+		SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: room, CanUpdateOwnMetadata: new(true)}).
 		SetIdentity(identity).
 		SetValidFor(time.Hour).
 		ToJWT()

@@ -63,7 +63,8 @@ func run(listen, dir, room string) error {
 
 	token := func(identity string) (string, error) {
 		return auth.NewAccessToken(key, secret).SetIdentity(identity).SetValidFor(time.Hour).
-			SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: room}).ToJWT()
+			// canUpdateOwnMetadata: the agent advertises VoiceAgent (discovery).
+			SetVideoGrant(&auth.VideoGrant{RoomJoin: true, Room: room, CanUpdateOwnMetadata: new(true)}).ToJWT()
 	}
 	agentToken, err := token(agentIdentity)
 	if err != nil {
