@@ -20,6 +20,20 @@
 //	unregister, err := agentv1.RegisterVoiceAgentHandler(conn, myAgent{})
 //	status, err := agentv1.NewVoiceAgentClient(conn, "agent").GetStatus(ctx, &agentv1.GetStatusRequest{})
 //
+// # Discovery
+//
+// A registration on a Conn advertises the services it serves in the
+// participant attribute of package discovery ("lkrpc.services"), and
+// unregistering takes them back, so others can tell what a participant
+// serves before calling it: Serves and WaitServes read it.
+//
+//	ok := conn.Serves("agent", agentv1.VoiceAgentServiceName)
+//
+// Publishing needs a token with canUpdateOwnMetadata; without it the Conn
+// warns once and serves anyway (WithDiscovery(false) turns advertising
+// off). The attribute is published in the background: Register never waits
+// for the room.
+//
 // # Join window
 //
 // LiveKit tells a room about a participant that publishes no media up to
