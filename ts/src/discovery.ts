@@ -83,11 +83,11 @@ export async function awaitServes(
   return true;
 }
 
-/** What one room advertises: registrations per service, and the publishing state. */
+/** What one room advertises: registrations per service, and what was last sent. */
 interface Advertising {
   counts: Map<string, number>;
-  published: string; // the last value the room accepted ("" when the participant joined)
-  publishing: boolean; // an update is in flight; it publishes the latest value when done
+  sent: string | undefined; // the value last handed to the SDK ("" when the participant joined); undefined after a failure
+  scheduled: boolean; // a publish is queued for this tick
   warned: Set<string>; // failure messages already logged
 }
 
@@ -97,16 +97,16 @@ const advertised = new WeakMap<object, Advertising>();
  * advertise adds services to what room's local participant advertises and
  * returns the function that takes them back (once). Services are counted per
  * registration, as in Go. It throws, changing nothing, when the attribute
- * would grow over DISCOVERY_MAX_BYTES. Publishing is in the background, one
- * update at a time with the latest value; a failure (a token without
- * canUpdateOwnMetadata) is logged with console.warn, once per kind, and
+ * would grow over DISCOVERY_MAX_BYTES. Publishing is in the background: the
+ * changes of one tick become one update; a failure (a token without
+ * canUpdateOwnMetadata) is logged with console.warn, once per message, and
  * never affects serving. An SDK without setAttributes advertises nothing.
  */
 export function advertise(room: RpcRoom, services: string[]): () => void {
   if (typeof room.localParticipant?.setAttributes !== "function" || services.length === 0) return () => {};
   let state = advertised.get(room);
   if (!state) {
-    state = { counts: new Map(), published: "", publishing: false, warned: new Set() };
+    state = { counts: new Map(), sent: "", scheduled: false, warned: new Set() };
     advertised.set(room, state);
   }
   const s = state;
@@ -128,32 +128,32 @@ export function advertise(room: RpcRoom, services: string[]): () => void {
   };
 }
 
+/**
+ * publish hands the latest value to the SDK once the current tick is done.
+ * It does not wait for the previous update's answer: the signal connection
+ * keeps updates in order, and rtc-node 1.1.0's setAttributes at times
+ * resolves only after 5 s, which would hold every later change back.
+ */
 function publish(room: RpcRoom, s: Advertising): void {
-  if (s.publishing) return; // the update in flight looks again when it is done
-  s.publishing = true;
-  void (async () => {
-    try {
-      for (;;) {
-        const value = formatServices(s.counts.keys());
-        if (value === s.published) return;
-        try {
-          // "" deletes the key (LiveKit's merge); other attributes stay.
-          await localParticipant(room).setAttributes!({ [DISCOVERY_ATTRIBUTE]: value });
-          s.published = value;
-        } catch (e) {
-          const text = errorText(e);
-          if (!s.warned.has(text)) {
-            s.warned.add(text);
-            console.warn(
-              `lkrpc: could not advertise the services served in the ${DISCOVERY_ATTRIBUTE} attribute ` +
-                `(a token needs canUpdateOwnMetadata); calls are still served: ${text}`,
-            );
-          }
-          return; // the next change tries again
-        }
-      }
-    } finally {
-      s.publishing = false;
-    }
-  })();
+  if (s.scheduled) return;
+  s.scheduled = true;
+  queueMicrotask(() => {
+    s.scheduled = false;
+    const value = formatServices(s.counts.keys());
+    if (value === s.sent) return;
+    s.sent = value;
+    // "" deletes the key (LiveKit's merge); other attributes stay.
+    Promise.resolve()
+      .then(() => localParticipant(room).setAttributes!({ [DISCOVERY_ATTRIBUTE]: value }))
+      .catch((e: unknown) => {
+        if (s.sent === value) s.sent = undefined; // the next change sends again
+        const text = errorText(e);
+        if (s.warned.has(text)) return;
+        s.warned.add(text);
+        console.warn(
+          `lkrpc: could not advertise the services served in the ${DISCOVERY_ATTRIBUTE} attribute ` +
+            `(a token needs canUpdateOwnMetadata); calls are still served: ${text}`,
+        );
+      });
+  });
 }
