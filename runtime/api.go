@@ -130,7 +130,10 @@ func Handle[Req any, PReq interface {
 // Register serves every method in descs on t, or none: when one fails, those
 // already registered are unregistered and the error is returned.
 // The error names the method that failed (e.g. one already registered).
-// unregister removes them all; calling it again does nothing.
+// unregister removes them all; calling it again does nothing. On a
+// transport that cannot stream (transport.Streamer: roomadapter), the
+// server-streaming methods are left out with a warning on slog.Default,
+// and the unary ones are served.
 func Register(t Transport, descs []HandlerDesc, opts ...HandlerOption) (unregister func(), err error) {
 	return register(t, descs, opts)
 }

@@ -32,7 +32,7 @@ type Conn struct {
 	closeErr  error
 }
 
-var _ Transport = (*Conn)(nil)
+var _ transport.Streamer = (*Conn)(nil)
 
 // Connect joins the LiveKit room the token grants, as a data-only
 // participant that speaks RPC v1 and v2 (client protocol 2 with raw-DEFLATE
@@ -115,6 +115,18 @@ func (c *Conn) advertise(services []string) (withdraw func(), err error) {
 // Call implements Transport; generated clients call it.
 func (c *Conn) Call(ctx context.Context, call transport.Call) (transport.Reply, error) {
 	return c.engine.Call(ctx, call)
+}
+
+// CallStream implements transport.Streamer: generated clients' streaming
+// methods call it.
+func (c *Conn) CallStream(ctx context.Context, call transport.StreamCall) (transport.ReplyStream, error) {
+	return c.engine.CallStream(ctx, call)
+}
+
+// RegisterStream implements transport.Streamer; generated Register…Handler
+// functions call it for streaming methods.
+func (c *Conn) RegisterStream(method string, h transport.StreamHandler) (unregister func(), err error) {
+	return c.engine.RegisterStream(method, h)
 }
 
 // Register implements Transport; generated Register…Handler functions call it.

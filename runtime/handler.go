@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
+
+	"google.golang.org/protobuf/proto"
 
 	"github.com/lkrpc/lkrpc/runtime/codec"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
@@ -41,8 +44,16 @@ func register(t Transport, descs []HandlerDesc, opts []HandlerOption) (func(), e
 		}
 		undo = append(undo, withdraw)
 	}
+	_, streams := t.(transport.Streamer)
 	for _, s := range servers {
-		u, err := t.Register(s.desc.Method.Name, s.handle)
+		if s.desc.ServeStream != nil && !streams {
+			// The unary methods of a service stay usable on a transport that
+			// cannot stream (roomadapter); its streaming ones cannot be.
+			slog.Default().Warn("lkrpc: a streaming method is not served: this transport cannot stream; join the room with lkrpc.Connect",
+				"method", s.desc.Method.Name, "transport", fmt.Sprintf("%T", t))
+			continue
+		}
+		u, err := s.register(t)
 		if err != nil {
 			rollback()
 			return nil, fmt.Errorf("lkrpc: register %s: %w", s.desc.Method.Name, err)
@@ -78,8 +89,8 @@ func newServer(d HandlerDesc, cfg *handlerConfig) (*server, error) {
 	if d.Method == nil || d.Method.Name == "" {
 		return nil, errors.New("no method name")
 	}
-	if d.NewRequest == nil || d.Serve == nil {
-		return nil, fmt.Errorf("%s: NewRequest and Call must both be set", d.Method.Name)
+	if d.NewRequest == nil || (d.Serve == nil) == (d.ServeStream == nil) {
+		return nil, fmt.Errorf("%s: NewRequest and one of Serve or ServeStream must be set", d.Method.Name)
 	}
 	c, err := d.Method.Codec.codec()
 	if err != nil {
@@ -88,38 +99,23 @@ func newServer(d HandlerDesc, cfg *handlerConfig) (*server, error) {
 	return &server{desc: d, cfg: cfg, emptyReply: c}, nil
 }
 
-// handle is the transport.Handler of one method.
-func (s *server) handle(ctx context.Context, r *transport.Request) (payload string, err error) {
-	m := s.desc.Method
-	caller := Caller{
-		Identity:   r.Caller,
-		Kind:       r.CallerKind,
-		Attributes: r.CallerAttributes,
-		RequestID:  r.RequestID,
-		Method:     r.Method,
-		Codec:      codecNameOf(s.replyCodec(r.Payload, codec.Detect(r.Payload))),
-		Transfer:   r.Transfer,
+// register serves the method on t: a unary method with handle, a
+// server-streaming one with handleStream (t is then a transport.Streamer).
+func (s *server) register(t Transport) (func(), error) {
+	if s.desc.ServeStream == nil {
+		return t.Register(s.desc.Method.Name, s.handle)
 	}
-	caller.Deadline = r.Deadline
-	ctx = contextWithCaller(ctx, caller)
+	return t.(transport.Streamer).RegisterStream(s.desc.Method.Name, s.handleStream)
+}
 
-	if limit := m.MaxRequestBytes; limit > 0 && len(r.Payload) > limit {
-		return "", tooLarge(RequestPayloadTooLarge, len(r.Payload), limit, m.Name)
-	}
-	if err := s.authorize(ctx, caller); err != nil {
+// handle is the transport.Handler of a unary method.
+func (s *server) handle(ctx context.Context, r *transport.Request) (payload string, err error) {
+	ctx, req, replyCodec, err := s.prepare(ctx, r)
+	if err != nil {
 		return "", err
 	}
-	req := s.desc.NewRequest()
-	decoded, err := codec.Unmarshal(r.Payload, req)
-	if err != nil {
-		return "", rpcerr.Newf(MalformedRequest, "request of %s does not decode: %v", m.Name, err)
-	}
-	replyCodec := s.replyCodec(r.Payload, decoded)
-	if form := codecNameOf(replyCodec); form != caller.Codec {
-		// Detect's first guess was wrong (a bare JSON number or literal).
-		caller.Codec = form
-		ctx = contextWithCaller(ctx, caller)
-	}
+	m := s.desc.Method
+	caller, _ := CallerFromContext(ctx)
 	info := &HandlerInfo{Method: m, Caller: caller}
 	resp, err := chainServer(s.cfg.interceptors, info, s.desc.Serve)(ctx, req)
 	if err != nil {
@@ -133,6 +129,55 @@ func (s *server) handle(ctx context.Context, r *transport.Request) (payload stri
 		return "", tooLarge(ResponsePayloadTooLarge, len(payload), limit, m.Name)
 	}
 	return payload, nil
+}
+
+// handleStream is the transport.StreamHandler of a server-streaming
+// method. Server interceptors do not apply to streams.
+func (s *server) handleStream(ctx context.Context, r *transport.Request, send func(string) error) error {
+	ctx, req, replyCodec, err := s.prepare(ctx, r)
+	if err != nil {
+		return err
+	}
+	if err := s.desc.ServeStream(ctx, req, s.sendFunc(replyCodec, send)); err != nil {
+		return s.handlerError(err)
+	}
+	return nil
+}
+
+// prepare does what every request needs before the user's code runs: the
+// caller in ctx, the request size limit, the authorizers, decoding; and
+// picks the codec of the reply.
+func (s *server) prepare(ctx context.Context, r *transport.Request) (context.Context, proto.Message, codec.Codec, error) {
+	m := s.desc.Method
+	caller := Caller{
+		Identity:   r.Caller,
+		Kind:       r.CallerKind,
+		Attributes: r.CallerAttributes,
+		RequestID:  r.RequestID,
+		Method:     r.Method,
+		Codec:      codecNameOf(s.replyCodec(r.Payload, codec.Detect(r.Payload))),
+		Transfer:   r.Transfer,
+		Deadline:   r.Deadline,
+	}
+	ctx = contextWithCaller(ctx, caller)
+	if limit := m.MaxRequestBytes; limit > 0 && len(r.Payload) > limit {
+		return nil, nil, nil, tooLarge(RequestPayloadTooLarge, len(r.Payload), limit, m.Name)
+	}
+	if err := s.authorize(ctx, caller); err != nil {
+		return nil, nil, nil, err
+	}
+	req := s.desc.NewRequest()
+	decoded, err := codec.Unmarshal(r.Payload, req)
+	if err != nil {
+		return nil, nil, nil, rpcerr.Newf(MalformedRequest, "request of %s does not decode: %v", m.Name, err)
+	}
+	replyCodec := s.replyCodec(r.Payload, decoded)
+	if form := codecNameOf(replyCodec); form != caller.Codec {
+		// Detect's first guess was wrong (a bare JSON number or literal).
+		caller.Codec = form
+		ctx = contextWithCaller(ctx, caller)
+	}
+	return ctx, req, replyCodec, nil
 }
 
 // replyCodec is the form to answer a request in: the one it came in, or

@@ -137,6 +137,7 @@ func CallServerStream[Resp any, PResp interface {
 	replies, err := st.CallStream(ctx, transport.StreamCall{
 		Destination:     c.destination,
 		Method:          m.Name,
+		Service:         m.Service,
 		Payload:         payload,
 		FirstTimeout:    firstDuration(cfg.timeout, m.Timeout),
 		Idle:            cfg.idle,

@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"google.golang.org/protobuf/proto"
+
+	"github.com/lkrpc/lkrpc/runtime/codec"
 )
 
 // ServerStream is the handler's end of a server-streaming call: Send each
@@ -17,8 +19,9 @@ type ServerStream[Resp any] struct {
 // Send sends one reply message. It blocks while the caller has not read
 // enough of the earlier ones (backpressure), and fails once the call has
 // ended: the caller cancelled, timed out or left (the handler's context
-// ends too), or msg is over the method's response size limit (1504, which
-// also ends the call).
+// ends too). A message over the method's response size limit is not sent:
+// Send returns a 1504 *Error, which the handler returns to end the call
+// with it.
 func (s *ServerStream[Resp]) Send(msg *Resp) error {
 	return s.send(any(msg).(proto.Message))
 }
@@ -45,9 +48,7 @@ func HandleServerStream[Req any, PReq interface {
 
 // sendFunc is the send of one streaming call: each message is encoded in
 // the reply's codec and checked against the method's response limit.
-func (s *server) sendFunc(replyCodec interface {
-	Marshal(proto.Message) (string, error)
-}, send func(string) error) func(proto.Message) error {
+func (s *server) sendFunc(replyCodec codec.Codec, send func(string) error) func(proto.Message) error {
 	m := s.desc.Method
 	return func(msg proto.Message) error {
 		payload, err := replyCodec.Marshal(msg)

@@ -26,8 +26,11 @@ type Engine struct {
 	life    context.Context
 	endLife context.CancelFunc
 
-	pending  *pendingTable // outgoing calls
-	handlers *registry
+	pending        *pendingTable // outgoing calls
+	handlers       *registry[transport.Handler]
+	streamHandlers *registry[transport.StreamHandler]
+	streamCalls    *streamCallTable // the streaming calls this engine makes
+	serving        *servingTable    // the streaming calls it serves
 
 	mu      sync.Mutex
 	closed  bool                    // Close was called: no new goroutines
@@ -61,7 +64,7 @@ type callerState struct {
 	running int
 }
 
-var _ transport.Transport = (*Engine)(nil)
+var _ transport.Streamer = (*Engine)(nil)
 
 // New returns an engine speaking over l and attaches it to l. The engine
 // does not own l: closing the engine leaves l open. An option given a value
@@ -80,16 +83,19 @@ func New(l link.Link, opts ...Option) (*Engine, error) {
 	cfg.normalize()
 	life, endLife := context.WithCancel(context.Background())
 	e := &Engine{
-		link:     l,
-		cfg:      cfg,
-		log:      cfg.logger,
-		life:     life,
-		endLife:  endLife,
-		pending:  newPendingTable(cfg.logger),
-		handlers: newRegistry(),
-		callers:  make(map[string]*callerState),
-		streams:  make(map[streamKey]chan<- datastream.Event),
-		done:     make(chan struct{}),
+		link:           l,
+		cfg:            cfg,
+		log:            cfg.logger,
+		life:           life,
+		endLife:        endLife,
+		pending:        newPendingTable(cfg.logger),
+		handlers:       newRegistry[transport.Handler](),
+		streamHandlers: newRegistry[transport.StreamHandler](),
+		streamCalls:    newStreamCallTable(),
+		serving:        newServingTable(),
+		callers:        make(map[string]*callerState),
+		streams:        make(map[streamKey]chan<- datastream.Event),
+		done:           make(chan struct{}),
 	}
 	e.roster.init()
 	e.asm = datastream.NewAssembler(cfg.assemblerLimits(), acceptRPCStream)
@@ -127,11 +133,13 @@ func (e *Engine) end(linkErr error) {
 	})
 }
 
-// acceptRPCStream admits only the two RPC topics into the assembler; other
+// acceptRPCStream admits into the assembler the streams the engine reads
+// whole: RPC v2's two topics, and a streaming call's request and control
+// messages (its reply is read as it comes, outside the assembler). Other
 // streams are someone else's business and are ignored with their chunks.
 func acceptRPCStream(_ string, h *livekit.DataStream_Header) bool {
 	switch h.GetTopic() {
-	case TopicRequest, TopicResponse:
+	case TopicRequest, TopicResponse, TopicStreamRequest, TopicStreamControl:
 		return true
 	}
 	return false
@@ -141,7 +149,19 @@ func acceptRPCStream(_ string, h *livekit.DataStream_Header) bool {
 // or method is already registered. The returned func unregisters it and is
 // harmless to call more than once.
 func (e *Engine) Register(method string, h transport.Handler) (unregister func(), err error) {
+	if h == nil {
+		return nil, errors.New("lkrpc engine: register " + method + ": nil handler")
+	}
 	return e.handlers.add(method, h)
+}
+
+// RegisterStream serves the server-streaming method with h, as Register
+// does a unary one (transport.Streamer).
+func (e *Engine) RegisterStream(method string, h transport.StreamHandler) (unregister func(), err error) {
+	if h == nil {
+		return nil, errors.New("lkrpc engine: register " + method + ": nil handler")
+	}
+	return e.streamHandlers.add(method, h)
 }
 
 // Close fails every pending call with 1503 ("engine closed"), cancels
@@ -154,6 +174,7 @@ func (e *Engine) Close() error {
 		e.closed = true
 		e.mu.Unlock()
 		e.pending.detachAll(rpcerr.New(rpcerr.RecipientDisconnected, "engine closed"))
+		e.streamCalls.closeAll(rpcerr.New(rpcerr.RecipientDisconnected, "engine closed"))
 		e.end(nil)
 		e.endLife()
 		e.wg.Wait()

@@ -39,6 +39,9 @@ func (r *receiver) ReceivePacket(pkt *livekit.DataPacket) {
 	case *livekit.DataPacket_StreamHeader, *livekit.DataPacket_StreamChunk, *livekit.DataPacket_StreamTrailer:
 		e.recvMu.Lock()
 		defer e.recvMu.Unlock()
+		if e.onReplyPacket(sender, pkt) {
+			return
+		}
 		e.onStreamEvents(e.asm.Feed(pkt))
 		if c, ok := v.(*livekit.DataPacket_StreamChunk); ok && len(e.downloads) > 0 {
 			e.reportChunk(sender, c.StreamChunk)
@@ -59,9 +62,11 @@ func (r *receiver) ParticipantChanged(ev link.Event) {
 	}
 	e.roster.left(identity)
 	e.pending.failTo(identity, func() error { return rpcerr.Builtin(rpcerr.RecipientDisconnected) })
+	e.streamCalls.failTo(identity, func() error { return rpcerr.Builtin(rpcerr.RecipientDisconnected) })
 	e.cancelCaller(identity)
 	e.recvMu.Lock()
 	defer e.recvMu.Unlock()
+	e.dropReplies(identity)
 	e.onStreamEvents(e.asm.SenderLeft(identity))
 }
 
@@ -74,6 +79,7 @@ func (r *receiver) Disconnected(err error) {
 		cause = "link lost: " + err.Error()
 	}
 	e.pending.detachAll(rpcerr.New(rpcerr.RecipientDisconnected, cause))
+	e.streamCalls.closeAll(rpcerr.New(rpcerr.RecipientDisconnected, cause))
 	e.end(err)
 	e.endLife()
 }
@@ -104,6 +110,10 @@ func (e *Engine) onStreamEvents(events []datastream.Event) {
 			e.onRequestStream(ev)
 		case TopicResponse:
 			e.onResponseStream(ev)
+		case TopicStreamRequest:
+			e.onStreamRequest(ev)
+		case TopicStreamControl:
+			e.onStreamControl(ev)
 		}
 	}
 }

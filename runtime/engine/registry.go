@@ -3,35 +3,32 @@ package engine
 import (
 	"errors"
 	"sync"
-
-	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
-// registry maps method names to handlers. Each Register call owns its entry:
-// unregistering removes only that entry, never one registered after it.
-type registry struct {
+// registry maps method names to handlers (H: transport.Handler, or
+// transport.StreamHandler for streaming methods). Each Register call owns
+// its entry: unregistering removes only that entry, never one registered
+// after it.
+type registry[H any] struct {
 	mu       sync.Mutex
-	handlers map[string]*registration
+	handlers map[string]*registration[H]
 }
 
 // registration is one Register call.
-type registration struct {
-	handler transport.Handler
+type registration[H any] struct {
+	handler H
 }
 
-func newRegistry() *registry {
-	return &registry{handlers: make(map[string]*registration)}
+func newRegistry[H any]() *registry[H] {
+	return &registry[H]{handlers: make(map[string]*registration[H])}
 }
 
-// add serves method with h; see Engine.Register.
-func (r *registry) add(method string, h transport.Handler) (unregister func(), err error) {
+// add serves method with h (not nil: the engine checks); see Engine.Register.
+func (r *registry[H]) add(method string, h H) (unregister func(), err error) {
 	if method == "" {
 		return nil, errors.New("lkrpc engine: register: empty method name")
 	}
-	if h == nil {
-		return nil, errors.New("lkrpc engine: register " + method + ": nil handler")
-	}
-	reg := &registration{handler: h}
+	reg := &registration[H]{handler: h}
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if _, dup := r.handlers[method]; dup {
@@ -47,12 +44,13 @@ func (r *registry) add(method string, h transport.Handler) (unregister func(), e
 	}, nil
 }
 
-// lookup returns the handler of method, or nil.
-func (r *registry) lookup(method string) transport.Handler {
+// lookup returns the handler of method, or the zero H.
+func (r *registry[H]) lookup(method string) H {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if reg := r.handlers[method]; reg != nil {
 		return reg.handler
 	}
-	return nil
+	var none H
+	return none
 }

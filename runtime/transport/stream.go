@@ -27,6 +27,10 @@ type StreamCall struct {
 	Destination string
 	Method      string
 	Payload     string
+	// Service is the method's proto service, "" when unknown: a destination
+	// that advertises the services it serves and not this one fails the
+	// call at once (1400).
+	Service string
 	// FirstTimeout bounds the wait for the first message (or the end);
 	// Idle the wait between one message and the next (a negative Idle
 	// turns it off).

@@ -833,6 +833,114 @@ func (x *PingResponse) GetTime() *timestamppb.Timestamp {
 	return nil
 }
 
+type AnswerRequest struct {
+	state    protoimpl.MessageState `protogen:"open.v1"`
+	Question string                 `protobuf:"bytes,1,opt,name=question,proto3" json:"question,omitempty"`
+	// Upper bound on the answer's length, in tokens; 0 lets the agent decide.
+	MaxTokens     uint32 `protobuf:"varint,2,opt,name=max_tokens,json=maxTokens,proto3" json:"max_tokens,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnswerRequest) Reset() {
+	*x = AnswerRequest{}
+	mi := &file_agent_v1_agent_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnswerRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnswerRequest) ProtoMessage() {}
+
+func (x *AnswerRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_v1_agent_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnswerRequest.ProtoReflect.Descriptor instead.
+func (*AnswerRequest) Descriptor() ([]byte, []int) {
+	return file_agent_v1_agent_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *AnswerRequest) GetQuestion() string {
+	if x != nil {
+		return x.Question
+	}
+	return ""
+}
+
+func (x *AnswerRequest) GetMaxTokens() uint32 {
+	if x != nil {
+		return x.MaxTokens
+	}
+	return 0
+}
+
+// AnswerChunk is the next piece of an answer.
+type AnswerChunk struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The text to append to what came before.
+	Text string `protobuf:"bytes,1,opt,name=text,proto3" json:"text,omitempty"`
+	// Position of the chunk in the answer, from 0.
+	Index         uint32 `protobuf:"varint,2,opt,name=index,proto3" json:"index,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *AnswerChunk) Reset() {
+	*x = AnswerChunk{}
+	mi := &file_agent_v1_agent_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *AnswerChunk) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*AnswerChunk) ProtoMessage() {}
+
+func (x *AnswerChunk) ProtoReflect() protoreflect.Message {
+	mi := &file_agent_v1_agent_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use AnswerChunk.ProtoReflect.Descriptor instead.
+func (*AnswerChunk) Descriptor() ([]byte, []int) {
+	return file_agent_v1_agent_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *AnswerChunk) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *AnswerChunk) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
 var File_agent_v1_agent_proto protoreflect.FileDescriptor
 
 const file_agent_v1_agent_proto_rawDesc = "" +
@@ -884,19 +992,27 @@ const file_agent_v1_agent_proto_rawDesc = "" +
 	"\x16CODE_VOICE_UNAVAILABLE\x10\xc8\x1f\"\r\n" +
 	"\vPingRequest\">\n" +
 	"\fPingResponse\x12.\n" +
-	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time*x\n" +
+	"\x04time\x18\x01 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"J\n" +
+	"\rAnswerRequest\x12\x1a\n" +
+	"\bquestion\x18\x01 \x01(\tR\bquestion\x12\x1d\n" +
+	"\n" +
+	"max_tokens\x18\x02 \x01(\rR\tmaxTokens\"7\n" +
+	"\vAnswerChunk\x12\x12\n" +
+	"\x04text\x18\x01 \x01(\tR\x04text\x12\x14\n" +
+	"\x05index\x18\x02 \x01(\rR\x05index*x\n" +
 	"\n" +
 	"AgentState\x12\x1b\n" +
 	"\x17AGENT_STATE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15AGENT_STATE_LISTENING\x10\x01\x12\x18\n" +
 	"\x14AGENT_STATE_THINKING\x10\x02\x12\x18\n" +
-	"\x14AGENT_STATE_SPEAKING\x10\x032\xff\x03\n" +
+	"\x14AGENT_STATE_SPEAKING\x10\x032\xd5\x04\n" +
 	"\n" +
 	"VoiceAgent\x12T\n" +
 	"\tGetStatus\x12\".example.agent.v1.GetStatusRequest\x1a#.example.agent.v1.GetStatusResponse\x12h\n" +
 	"\tSummarize\x12\".example.agent.v1.SummarizeRequest\x1a#.example.agent.v1.SummarizeResponse\"\x12\xfa\xaf\x1c\x0e\x18\xe0\xd4\x03 \x80\x80\x80\b(\x80\x80\x80\b\x12\x81\x01\n" +
 	"\x12AnnotateTranscript\x12+.example.agent.v1.AnnotateTranscriptRequest\x1a,.example.agent.v1.AnnotateTranscriptResponse\"\x10\xfa\xaf\x1c\f\x10\x02 \x80\x80\x80\b(\x80\x80\x80\b\x12Q\n" +
-	"\bSetVoice\x12!.example.agent.v1.SetVoiceRequest\x1a\".example.agent.v1.SetVoiceResponse\x12Q\n" +
+	"\bSetVoice\x12!.example.agent.v1.SetVoiceRequest\x1a\".example.agent.v1.SetVoiceResponse\x12T\n" +
+	"\x06Answer\x12\x1f.example.agent.v1.AnswerRequest\x1a\x1d.example.agent.v1.AnswerChunk\"\b\xfa\xaf\x1c\x04\x18\xb0\xea\x010\x01\x12Q\n" +
 	"\x04Ping\x12\x1d.example.agent.v1.PingRequest\x1a\x1e.example.agent.v1.PingResponse\"\n" +
 	"\xfa\xaf\x1c\x06\n" +
 	"\x04ping\x1a\a\xf2\xaf\x1c\x03\x18\x90NB5Z3github.com/lkrpc/lkrpc/example/gen/agent/v1;agentv1b\x06proto3"
@@ -914,7 +1030,7 @@ func file_agent_v1_agent_proto_rawDescGZIP() []byte {
 }
 
 var file_agent_v1_agent_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_agent_v1_agent_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
 var file_agent_v1_agent_proto_goTypes = []any{
 	(AgentState)(0),                    // 0: example.agent.v1.AgentState
 	(VoiceUnavailable_Code)(0),         // 1: example.agent.v1.VoiceUnavailable.Code
@@ -932,28 +1048,32 @@ var file_agent_v1_agent_proto_goTypes = []any{
 	(*VoiceUnavailable)(nil),           // 13: example.agent.v1.VoiceUnavailable
 	(*PingRequest)(nil),                // 14: example.agent.v1.PingRequest
 	(*PingResponse)(nil),               // 15: example.agent.v1.PingResponse
-	(*timestamppb.Timestamp)(nil),      // 16: google.protobuf.Timestamp
+	(*AnswerRequest)(nil),              // 16: example.agent.v1.AnswerRequest
+	(*AnswerChunk)(nil),                // 17: example.agent.v1.AnswerChunk
+	(*timestamppb.Timestamp)(nil),      // 18: google.protobuf.Timestamp
 }
 var file_agent_v1_agent_proto_depIdxs = []int32{
 	0,  // 0: example.agent.v1.GetStatusResponse.state:type_name -> example.agent.v1.AgentState
-	16, // 1: example.agent.v1.GetStatusResponse.joined_at:type_name -> google.protobuf.Timestamp
+	18, // 1: example.agent.v1.GetStatusResponse.joined_at:type_name -> google.protobuf.Timestamp
 	4,  // 2: example.agent.v1.SummarizeRequest.document:type_name -> example.agent.v1.Document
 	8,  // 3: example.agent.v1.Transcript.utterances:type_name -> example.agent.v1.Utterance
 	7,  // 4: example.agent.v1.AnnotateTranscriptRequest.transcript:type_name -> example.agent.v1.Transcript
 	7,  // 5: example.agent.v1.AnnotateTranscriptResponse.transcript:type_name -> example.agent.v1.Transcript
-	16, // 6: example.agent.v1.PingResponse.time:type_name -> google.protobuf.Timestamp
+	18, // 6: example.agent.v1.PingResponse.time:type_name -> google.protobuf.Timestamp
 	2,  // 7: example.agent.v1.VoiceAgent.GetStatus:input_type -> example.agent.v1.GetStatusRequest
 	5,  // 8: example.agent.v1.VoiceAgent.Summarize:input_type -> example.agent.v1.SummarizeRequest
 	9,  // 9: example.agent.v1.VoiceAgent.AnnotateTranscript:input_type -> example.agent.v1.AnnotateTranscriptRequest
 	11, // 10: example.agent.v1.VoiceAgent.SetVoice:input_type -> example.agent.v1.SetVoiceRequest
-	14, // 11: example.agent.v1.VoiceAgent.Ping:input_type -> example.agent.v1.PingRequest
-	3,  // 12: example.agent.v1.VoiceAgent.GetStatus:output_type -> example.agent.v1.GetStatusResponse
-	6,  // 13: example.agent.v1.VoiceAgent.Summarize:output_type -> example.agent.v1.SummarizeResponse
-	10, // 14: example.agent.v1.VoiceAgent.AnnotateTranscript:output_type -> example.agent.v1.AnnotateTranscriptResponse
-	12, // 15: example.agent.v1.VoiceAgent.SetVoice:output_type -> example.agent.v1.SetVoiceResponse
-	15, // 16: example.agent.v1.VoiceAgent.Ping:output_type -> example.agent.v1.PingResponse
-	12, // [12:17] is the sub-list for method output_type
-	7,  // [7:12] is the sub-list for method input_type
+	16, // 11: example.agent.v1.VoiceAgent.Answer:input_type -> example.agent.v1.AnswerRequest
+	14, // 12: example.agent.v1.VoiceAgent.Ping:input_type -> example.agent.v1.PingRequest
+	3,  // 13: example.agent.v1.VoiceAgent.GetStatus:output_type -> example.agent.v1.GetStatusResponse
+	6,  // 14: example.agent.v1.VoiceAgent.Summarize:output_type -> example.agent.v1.SummarizeResponse
+	10, // 15: example.agent.v1.VoiceAgent.AnnotateTranscript:output_type -> example.agent.v1.AnnotateTranscriptResponse
+	12, // 16: example.agent.v1.VoiceAgent.SetVoice:output_type -> example.agent.v1.SetVoiceResponse
+	17, // 17: example.agent.v1.VoiceAgent.Answer:output_type -> example.agent.v1.AnswerChunk
+	15, // 18: example.agent.v1.VoiceAgent.Ping:output_type -> example.agent.v1.PingResponse
+	13, // [13:19] is the sub-list for method output_type
+	7,  // [7:13] is the sub-list for method input_type
 	7,  // [7:7] is the sub-list for extension type_name
 	7,  // [7:7] is the sub-list for extension extendee
 	0,  // [0:7] is the sub-list for field type_name
@@ -970,7 +1090,7 @@ func file_agent_v1_agent_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_agent_v1_agent_proto_rawDesc), len(file_agent_v1_agent_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   14,
+			NumMessages:   16,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

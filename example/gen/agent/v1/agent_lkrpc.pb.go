@@ -32,6 +32,9 @@ const (
 	// VoiceAgentSetVoiceMethod is the wire name of
 	// example.agent.v1.VoiceAgent.SetVoice.
 	VoiceAgentSetVoiceMethod = "example.agent.v1.VoiceAgent/SetVoice"
+	// VoiceAgentAnswerMethod is the wire name of
+	// example.agent.v1.VoiceAgent.Answer.
+	VoiceAgentAnswerMethod = "example.agent.v1.VoiceAgent/Answer"
 	// VoiceAgentPingMethod is the wire name of example.agent.v1.VoiceAgent.Ping.
 	VoiceAgentPingMethod = "ping"
 )
@@ -61,6 +64,11 @@ var (
 		Service: VoiceAgentServiceName,
 		Name:    VoiceAgentSetVoiceMethod,
 		Timeout: 10 * time.Second,
+	}
+	voiceAgentAnswerSpec = &lkrpc.Method{
+		Service: VoiceAgentServiceName,
+		Name:    VoiceAgentAnswerMethod,
+		Timeout: 30 * time.Second,
 	}
 	voiceAgentPingSpec = &lkrpc.Method{
 		Service: VoiceAgentServiceName,
@@ -95,6 +103,11 @@ type VoiceAgentClient interface {
 	// 4040 (VoiceUnavailable.CODE_VOICE_UNAVAILABLE) whose details are a
 	// VoiceUnavailable message listing the voices that can be used.
 	SetVoice(ctx context.Context, req *SetVoiceRequest, opts ...lkrpc.CallOption) (*SetVoiceResponse, error)
+	// Answer streams the agent's answer to a question piece by piece, as a
+	// language model produces it: each AnswerChunk carries the next words.
+	// The stream ends when the answer is complete; cancelling the call stops
+	// the agent.
+	Answer(ctx context.Context, req *AnswerRequest, opts ...lkrpc.CallOption) (*lkrpc.ServerStreamForClient[AnswerChunk], error)
 	// Ping answers at once. Its wire name is the plain string "ping", the name
 	// a hand-written JavaScript frontend registers and calls.
 	Ping(ctx context.Context, req *PingRequest, opts ...lkrpc.CallOption) (*PingResponse, error)
@@ -132,6 +145,11 @@ func (c *voiceAgentClient) SetVoice(ctx context.Context, req *SetVoiceRequest, o
 	return lkrpc.Call[SetVoiceResponse](ctx, c.client, voiceAgentSetVoiceSpec, req, opts...)
 }
 
+// Answer calls example.agent.v1.VoiceAgent.Answer.
+func (c *voiceAgentClient) Answer(ctx context.Context, req *AnswerRequest, opts ...lkrpc.CallOption) (*lkrpc.ServerStreamForClient[AnswerChunk], error) {
+	return lkrpc.CallServerStream[AnswerChunk](ctx, c.client, voiceAgentAnswerSpec, req, opts...)
+}
+
 // Ping calls example.agent.v1.VoiceAgent.Ping.
 func (c *voiceAgentClient) Ping(ctx context.Context, req *PingRequest, opts ...lkrpc.CallOption) (*PingResponse, error) {
 	return lkrpc.Call[PingResponse](ctx, c.client, voiceAgentPingSpec, req, opts...)
@@ -165,6 +183,11 @@ type VoiceAgentHandler interface {
 	// 4040 (VoiceUnavailable.CODE_VOICE_UNAVAILABLE) whose details are a
 	// VoiceUnavailable message listing the voices that can be used.
 	SetVoice(context.Context, *SetVoiceRequest) (*SetVoiceResponse, error)
+	// Answer streams the agent's answer to a question piece by piece, as a
+	// language model produces it: each AnswerChunk carries the next words.
+	// The stream ends when the answer is complete; cancelling the call stops
+	// the agent.
+	Answer(context.Context, *AnswerRequest, *lkrpc.ServerStream[AnswerChunk]) error
 	// Ping answers at once. Its wire name is the plain string "ping", the name
 	// a hand-written JavaScript frontend registers and calls.
 	Ping(context.Context, *PingRequest) (*PingResponse, error)
@@ -196,6 +219,11 @@ func (UnimplementedVoiceAgentHandler) SetVoice(context.Context, *SetVoiceRequest
 	return nil, lkrpc.Unimplemented(VoiceAgentSetVoiceMethod)
 }
 
+// Answer answers with lkrpc.Unimplemented.
+func (UnimplementedVoiceAgentHandler) Answer(context.Context, *AnswerRequest, *lkrpc.ServerStream[AnswerChunk]) error {
+	return lkrpc.Unimplemented(VoiceAgentAnswerMethod)
+}
+
 // Ping answers with lkrpc.Unimplemented.
 func (UnimplementedVoiceAgentHandler) Ping(context.Context, *PingRequest) (*PingResponse, error) {
 	return nil, lkrpc.Unimplemented(VoiceAgentPingMethod)
@@ -213,6 +241,7 @@ func RegisterVoiceAgentHandler(t lkrpc.Transport, h VoiceAgentHandler, opts ...l
 		lkrpc.Handle(voiceAgentSummarizeSpec, h.Summarize),
 		lkrpc.Handle(voiceAgentAnnotateTranscriptSpec, h.AnnotateTranscript),
 		lkrpc.Handle(voiceAgentSetVoiceSpec, h.SetVoice),
+		lkrpc.HandleServerStream(voiceAgentAnswerSpec, h.Answer),
 		lkrpc.Handle(voiceAgentPingSpec, h.Ping),
 	}, opts...)
 }
