@@ -16,38 +16,12 @@ import (
 // benchmarks (testing.Benchmark), alternating rounds and keeping each
 // side's best round.
 func inProcess(ctx context.Context, b *bench) ([]Row, error) {
-	room, err := memroom.New()
+	p, err := newInProcPair()
 	if err != nil {
 		return nil, err
 	}
-	defer room.Close()
-	alice, err := room.Join("alice")
-	if err != nil {
-		return nil, err
-	}
-	bob, err := room.Join("bob")
-	if err != nil {
-		return nil, err
-	}
-	caller, err := engine.New(alice)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = caller.Close() }()
-	handler, err := engine.New(bob)
-	if err != nil {
-		return nil, err
-	}
-	defer func() { _ = handler.Close() }()
-	if _, err := agentv1.RegisterVoiceAgentHandler(handler, agent{}); err != nil {
-		return nil, err
-	}
-	if _, err := handler.Register(stockPingMethod, func(context.Context, *transport.Request) (string, error) {
-		return stockPingReply, nil
-	}); err != nil {
-		return nil, err
-	}
-	client := agentv1.NewVoiceAgentClient(caller, "bob")
+	defer p.close()
+	client, caller := p.client, p.caller
 	var failure error
 	typed := func(tb *testing.B) {
 		tb.ReportAllocs()
@@ -100,4 +74,59 @@ func inProcess(ctx context.Context, b *bench) ([]Row, error) {
 			float64(bestRaw.NsPerOp())/1e3, bestRaw.AllocsPerOp(), bestRaw.AllocedBytesPerOp()),
 		Ratio: rt, Target: "≤ 1.20× ns/op", Status: verdict(rt <= 1.2),
 	}}, nil
+}
+
+// inProcPair is row 5's setup: alice's engine calls bob's, which serves the
+// generated VoiceAgent and the raw stock ping method, on memroom.
+type inProcPair struct {
+	room            *memroom.Room
+	caller, handler *engine.Engine
+	client          agentv1.VoiceAgentClient
+}
+
+func newInProcPair() (_ *inProcPair, err error) {
+	room, err := memroom.New()
+	if err != nil {
+		return nil, err
+	}
+	p := &inProcPair{room: room}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	alice, err := room.Join("alice")
+	if err != nil {
+		return nil, err
+	}
+	bob, err := room.Join("bob")
+	if err != nil {
+		return nil, err
+	}
+	if p.caller, err = engine.New(alice); err != nil {
+		return nil, err
+	}
+	if p.handler, err = engine.New(bob); err != nil {
+		return nil, err
+	}
+	if _, err := agentv1.RegisterVoiceAgentHandler(p.handler, agent{}); err != nil {
+		return nil, err
+	}
+	if _, err := p.handler.Register(stockPingMethod, func(context.Context, *transport.Request) (string, error) {
+		return stockPingReply, nil
+	}); err != nil {
+		return nil, err
+	}
+	p.client = agentv1.NewVoiceAgentClient(p.caller, "bob")
+	return p, nil
+}
+
+func (p *inProcPair) close() {
+	if p.caller != nil {
+		_ = p.caller.Close()
+	}
+	if p.handler != nil {
+		_ = p.handler.Close()
+	}
+	p.room.Close()
 }

@@ -9,7 +9,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/livekit/protocol/livekit"
-	"google.golang.org/protobuf/proto"
 )
 
 // Limits of the protocol (PROTOCOL.md §3.2, §4).
@@ -70,7 +69,7 @@ func Encode(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket]
 	p.out.Attributes = maps.Clone(o.Attributes)
 	p.out.Destinations = slices.Clone(o.Destinations)
 
-	if size := proto.Size(p.headerPacket()); size > MaxHeaderBytes {
+	if size := p.headerSize(nil, false); size > MaxHeaderBytes {
 		return nil, Info{}, fmt.Errorf("%w: %d bytes", ErrHeaderTooLarge, size)
 	}
 

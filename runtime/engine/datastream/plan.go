@@ -4,7 +4,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/livekit/protocol/livekit"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protoreflect"
 )
 
 // plan is one encoded stream: what Encode decided, from which the packets
@@ -21,13 +23,7 @@ type plan struct {
 // tryInline makes the plan inline with content if the header packet then
 // fits MaxHeaderBytes.
 func (p *plan) tryInline(content []byte, compressed bool) bool {
-	pkt := p.headerPacket()
-	h := pkt.GetStreamHeader()
-	h.InlineContent = content
-	if compressed {
-		h.Compression = livekit.DataStream_DEFLATE_RAW
-	}
-	if proto.Size(pkt) > MaxHeaderBytes {
+	if p.headerSize(content, compressed) > MaxHeaderBytes {
 		return false
 	}
 	p.inline = true
@@ -109,23 +105,98 @@ func textCut(text string, off, max int) int {
 	return end
 }
 
+// headerParts are the messages of one header packet, allocated together:
+// one allocation instead of six per stream.
+type headerParts struct {
+	pkt   livekit.DataPacket
+	value livekit.DataPacket_StreamHeader
+	h     livekit.DataStream_Header
+	text  livekit.DataStream_Header_TextHeader
+	th    livekit.DataStream_TextHeader
+	total uint64
+}
+
 // headerPacket builds the header packet without inline content.
 func (p *plan) headerPacket() *livekit.DataPacket {
-	total := uint64(len(p.out.Text))
-	return &livekit.DataPacket{
-		DestinationIdentities: p.out.Destinations,
-		Value: &livekit.DataPacket_StreamHeader{StreamHeader: &livekit.DataStream_Header{
-			StreamId:    p.out.StreamID,
-			Timestamp:   p.out.Timestamp,
-			Topic:       p.out.Topic,
-			MimeType:    MimeType,
-			TotalLength: &total,
-			Attributes:  p.out.Attributes,
-			ContentHeader: &livekit.DataStream_Header_TextHeader{TextHeader: &livekit.DataStream_TextHeader{
-				OperationType: livekit.DataStream_CREATE,
-			}},
-		}},
+	b := new(headerParts)
+	b.total = uint64(len(p.out.Text))
+	b.th.OperationType = livekit.DataStream_CREATE
+	b.text.TextHeader = &b.th
+	b.h.StreamId = p.out.StreamID
+	b.h.Timestamp = p.out.Timestamp
+	b.h.Topic = p.out.Topic
+	b.h.MimeType = MimeType
+	b.h.TotalLength = &b.total
+	b.h.Attributes = p.out.Attributes
+	b.h.ContentHeader = &b.text
+	b.value.StreamHeader = &b.h
+	b.pkt.DestinationIdentities = p.out.Destinations
+	b.pkt.Value = &b.value
+	return &b.pkt
+}
+
+// headerSize is proto.Size of headerPacket() with inline content (none when
+// nil) and the DEFLATE mark when compressed, counted without building the
+// packet: proto.Size walks a map field by reflection, at two allocations
+// per entry. TestHeaderSizeIsProtoSize holds the two equal.
+func (p *plan) headerSize(inline []byte, compressed bool) int {
+	n := sizeString(fieldHeaderStreamID, p.out.StreamID) +
+		sizeString(fieldHeaderTopic, p.out.Topic) +
+		sizeString(fieldHeaderMimeType, MimeType) +
+		protowire.SizeTag(fieldHeaderTotalLength) + protowire.SizeVarint(uint64(len(p.out.Text))) +
+		// text_header: a TextHeader with every field at its zero value
+		// (operation_type CREATE is 0), so an empty message.
+		protowire.SizeTag(fieldHeaderTextHeader) + protowire.SizeBytes(0)
+	if p.out.Timestamp != 0 {
+		n += protowire.SizeTag(fieldHeaderTimestamp) + protowire.SizeVarint(uint64(p.out.Timestamp))
 	}
+	for k, v := range p.out.Attributes {
+		// Map entries always carry both key and value, even when empty.
+		entry := protowire.SizeTag(1) + protowire.SizeBytes(len(k)) + protowire.SizeTag(2) + protowire.SizeBytes(len(v))
+		n += protowire.SizeTag(fieldHeaderAttributes) + protowire.SizeBytes(entry)
+	}
+	if inline != nil {
+		n += protowire.SizeTag(fieldHeaderInlineContent) + protowire.SizeBytes(len(inline))
+	}
+	if compressed {
+		n += protowire.SizeTag(fieldHeaderCompression) + protowire.SizeVarint(uint64(livekit.DataStream_DEFLATE_RAW))
+	}
+	total := protowire.SizeTag(fieldPacketStreamHeader) + protowire.SizeBytes(n)
+	for _, d := range p.out.Destinations {
+		total += protowire.SizeTag(fieldPacketDestinations) + protowire.SizeBytes(len(d))
+	}
+	return total
+}
+
+// sizeString is the size of a proto3 string field (absent when empty).
+func sizeString(num protowire.Number, s string) int {
+	if s == "" {
+		return 0
+	}
+	return protowire.SizeTag(num) + protowire.SizeBytes(len(s))
+}
+
+// Field numbers headerSize counts, read from the descriptors.
+var (
+	fieldPacketDestinations  = fieldNumber(&livekit.DataPacket{}, "destination_identities")
+	fieldPacketStreamHeader  = fieldNumber(&livekit.DataPacket{}, "stream_header")
+	fieldHeaderStreamID      = fieldNumber(&livekit.DataStream_Header{}, "stream_id")
+	fieldHeaderTimestamp     = fieldNumber(&livekit.DataStream_Header{}, "timestamp")
+	fieldHeaderTopic         = fieldNumber(&livekit.DataStream_Header{}, "topic")
+	fieldHeaderMimeType      = fieldNumber(&livekit.DataStream_Header{}, "mime_type")
+	fieldHeaderTotalLength   = fieldNumber(&livekit.DataStream_Header{}, "total_length")
+	fieldHeaderAttributes    = fieldNumber(&livekit.DataStream_Header{}, "attributes")
+	fieldHeaderTextHeader    = fieldNumber(&livekit.DataStream_Header{}, "text_header")
+	fieldHeaderInlineContent = fieldNumber(&livekit.DataStream_Header{}, "inline_content")
+	fieldHeaderCompression   = fieldNumber(&livekit.DataStream_Header{}, "compression")
+)
+
+func fieldNumber(m proto.Message, name protoreflect.Name) protowire.Number {
+	f := m.ProtoReflect().Descriptor().Fields().ByName(name)
+	if f == nil {
+		panic("datastream: livekit protocol without field " + string(name))
+	}
+	return f.Number()
 }
 
 func (p *plan) chunkPacket(index uint64, content []byte) *livekit.DataPacket {
