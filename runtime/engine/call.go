@@ -154,7 +154,7 @@ func (e *Engine) publishRequestStream(ctx context.Context, p *pendingCall, c tra
 		Destinations: []string{c.Destination},
 		Text:         c.Payload,
 	}
-	packets, info, err := datastream.Encode(out, f.opts)
+	packets, info, err := datastream.EncodeOwned(out, f.opts)
 	if err != nil {
 		return transport.Transfer{}, err
 	}

@@ -6,8 +6,6 @@ import (
 	"log/slog"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
@@ -77,7 +75,7 @@ func defaultConfig() config {
 		defaultTimeout:  DefaultTimeout,
 		packetThreshold: DefaultPacketThreshold,
 		logger:          slog.Default(),
-		newID:           func() string { return uuid.NewString() },
+		newID:           newUUID,
 		now:             time.Now,
 	}
 }

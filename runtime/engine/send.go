@@ -26,8 +26,9 @@ func (e *Engine) sendError(ctx context.Context, caller, id string, err *rpcerr.E
 }
 
 // sendStream encodes out and publishes its packets (see publishStream).
+// out's attributes and destinations are handed over (EncodeOwned).
 func (e *Engine) sendStream(ctx context.Context, out datastream.Outgoing, opts datastream.SendOptions) (datastream.Info, error) {
-	packets, info, err := datastream.Encode(out, opts)
+	packets, info, err := datastream.EncodeOwned(out, opts)
 	if err != nil {
 		return info, err
 	}

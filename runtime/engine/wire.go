@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"strconv"
 	"time"
 
@@ -48,12 +50,24 @@ func requestPacket(dest, id, method, payload string, timeoutMs uint32) *livekit.
 	}
 }
 
+// ackParts are an ack packet's messages, allocated together: one
+// allocation per ack instead of four.
+type ackParts struct {
+	pkt   livekit.DataPacket
+	value livekit.DataPacket_RpcAck
+	ack   livekit.RpcAck
+	dest  [1]string
+}
+
 func ackPacket(caller, id string) *livekit.DataPacket {
-	return &livekit.DataPacket{
-		Kind:                  livekit.DataPacket_RELIABLE,
-		DestinationIdentities: []string{caller},
-		Value:                 &livekit.DataPacket_RpcAck{RpcAck: &livekit.RpcAck{RequestId: id}},
-	}
+	b := new(ackParts)
+	b.ack.RequestId = id
+	b.value.RpcAck = &b.ack
+	b.dest[0] = caller
+	b.pkt.Kind = livekit.DataPacket_RELIABLE
+	b.pkt.DestinationIdentities = b.dest[:]
+	b.pkt.Value = &b.value
+	return &b.pkt
 }
 
 func responsePacket(caller, id, payload string) *livekit.DataPacket {
@@ -82,6 +96,27 @@ func errorPacket(caller, id string, err *rpcerr.Error) *livekit.DataPacket {
 			}},
 		}},
 	}
+}
+
+// newUUID returns a random (version 4) UUID in its 36-character form, as
+// uuid.NewString does, in one allocation instead of three: request and
+// stream ids are made for every call.
+func newUUID() string {
+	var u [16]byte
+	_, _ = rand.Read(u[:])  // crypto/rand.Read never fails (it crashes the program instead)
+	u[6] = u[6]&0x0f | 0x40 // version 4
+	u[8] = u[8]&0x3f | 0x80 // variant RFC 4122
+	var s [36]byte
+	hex.Encode(s[0:8], u[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], u[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], u[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], u[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], u[10:])
+	return string(s[:])
 }
 
 // maxTimeoutMs bounds a response timeout read from the wire, so that

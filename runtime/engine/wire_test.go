@@ -4,6 +4,8 @@ import (
 	"math"
 	"strconv"
 	"testing"
+
+	"github.com/google/uuid"
 )
 
 func TestParseRequestAttributes(t *testing.T) {
@@ -77,4 +79,20 @@ func FuzzRequestAttributes(f *testing.F) {
 			t.Fatalf("requestAttributes(%q, %q, %d) parsed back as %+v, %v", id, method, ms, back, ok)
 		}
 	})
+}
+
+// newUUID's ids parse as version 4 RFC 4122 UUIDs and differ.
+func TestNewUUID(t *testing.T) {
+	seen := map[string]bool{}
+	for range 1000 {
+		s := newUUID()
+		u, err := uuid.Parse(s)
+		if err != nil || u.Version() != 4 || u.Variant() != uuid.RFC4122 || u.String() != s {
+			t.Fatalf("newUUID() = %q: %v (version %d, variant %v)", s, err, u.Version(), u.Variant())
+		}
+		if seen[s] {
+			t.Fatalf("newUUID() repeated %q", s)
+		}
+		seen[s] = true
+	}
 }

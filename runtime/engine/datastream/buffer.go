@@ -51,6 +51,16 @@ func (g *growBuffer) bytes() []byte { return g.b }
 // bytesToString returns the bytes as a string without copying them: a payload can
 // be tens of MiB and the buffer is dropped right after, never written
 // again, which is the condition unsafe.String requires.
+// stringBytes returns the bytes of s without copying them, for content
+// that is only ever read (Encode's packets are read-only). An empty s gives
+// an empty, non-nil slice, as []byte(s) does.
+func stringBytes(s string) []byte {
+	if len(s) == 0 {
+		return []byte{}
+	}
+	return unsafe.Slice(unsafe.StringData(s), len(s))
+}
+
 func bytesToString(b []byte) string {
 	if len(b) == 0 {
 		return ""

@@ -55,6 +55,15 @@ type Info struct {
 // compressed, the compressed bytes: treat them as read-only. Encode is safe
 // for concurrent use.
 func Encode(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket], info Info, err error) {
+	o.Attributes = maps.Clone(o.Attributes)
+	o.Destinations = slices.Clone(o.Destinations)
+	return EncodeOwned(o, opts)
+}
+
+// EncodeOwned is Encode without copying o.Attributes and o.Destinations:
+// the caller hands them over and must not modify them afterwards (the
+// engine builds both afresh for every stream).
+func EncodeOwned(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket], info Info, err error) {
 	if err := o.validate(); err != nil {
 		return nil, Info{}, err
 	}
@@ -66,9 +75,6 @@ func Encode(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket]
 		out:        o,
 		chunkBytes: s.chunkBytes,
 	}
-	p.out.Attributes = maps.Clone(o.Attributes)
-	p.out.Destinations = slices.Clone(o.Destinations)
-
 	if size := p.headerSize(nil, false); size > MaxHeaderBytes {
 		return nil, Info{}, fmt.Errorf("%w: %d bytes", ErrHeaderTooLarge, size)
 	}
@@ -89,7 +95,9 @@ func Encode(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket]
 			return p.packets, p.info(), nil
 		}
 		// Only a text that could fit is worth copying to measure.
-		if len(o.Text) <= MaxHeaderBytes && p.tryInline([]byte(o.Text), false) {
+		// The packets are read-only, so the inline content may share the
+		// text's memory.
+		if len(o.Text) <= MaxHeaderBytes && p.tryInline(stringBytes(o.Text), false) {
 			return p.packets, p.info(), nil
 		}
 	}

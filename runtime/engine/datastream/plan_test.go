@@ -16,10 +16,10 @@ func TestHeaderSizeIsProtoSize(t *testing.T) {
 	outs := []Outgoing{
 		{StreamID: "s", Topic: "t"},
 		{StreamID: "9b3c1a2e-0000-4000-8000-000000000000", Topic: "lk.rpc_request", Timestamp: 1764000000000,
-			Attributes: map[string]string{"lk.rpc_request_id": "x", "lk.rpc_request_method": "m", "": "", "k": ""},
+			Attributes:   map[string]string{"lk.rpc_request_id": "x", "lk.rpc_request_method": "m", "": "", "k": ""},
 			Destinations: []string{"bob"}, Text: "{}"},
 		{StreamID: strings.Repeat("i", 200), Topic: strings.Repeat("t", 130), Timestamp: -1,
-			Attributes: map[string]string{strings.Repeat("k", 127): strings.Repeat("v", 128), "a": strings.Repeat("é", 9000)},
+			Attributes:   map[string]string{strings.Repeat("k", 127): strings.Repeat("v", 128), "a": strings.Repeat("é", 9000)},
 			Destinations: []string{"a", strings.Repeat("d", 300), ""}, Text: strings.Repeat("x", 20000)},
 	}
 	inlines := [][]byte{nil, {}, []byte("{}"), []byte(strings.Repeat("z", 127)), []byte(strings.Repeat("z", 16384))}

@@ -17,7 +17,8 @@ func (a *Assembler) onHeader(sender string, h *livekit.DataStream_Header) []Even
 	if a.accept != nil && !a.accept(sender, h) {
 		return nil
 	}
-	events := []Event{{Kind: Opened, Sender: sender, Header: h}}
+	events := make([]Event, 1, 2) // room for the Completed or Failed that may follow
+	events[0] = Event{Kind: Opened, Sender: sender, Header: h}
 	if err := a.checkHeader(h); err != nil {
 		return append(events, failedEvent(sender, h, err))
 	}
