@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -186,6 +187,43 @@ func TestBareJSONNumbersAreNotTakenForBase64(t *testing.T) {
 		c, err := codec.Unmarshal(payload, &back)
 		if err != nil || c != codec.JSON || back.GetValue() != i {
 			t.Fatalf("%q: codec %s, value %d, err %v", payload, c.Name(), back.GetValue(), err)
+		}
+	}
+}
+
+// The JSON codec's shortcuts for empty messages ("{}" both ways) give what
+// protojson gives: for messages of every syntax, with presence fields set
+// to zero values (not empty), unknown fields, required fields, and the
+// well-known types whose JSON is not an object (left to protojson).
+func TestJSONEmptyMessageShortcutsMatchProtojson(t *testing.T) {
+	withUnknown := &descriptorpb.FileOptions{}
+	withUnknown.ProtoReflect().SetUnknown([]byte{0xf8, 0xff, 0x03, 0x01}) // field 65535, varint 1
+	msgs := []proto.Message{
+		&descriptorpb.FileDescriptorProto{},
+		&descriptorpb.FieldDescriptorProto{Name: proto.String("")}, // proto2 presence: set though empty
+		&descriptorpb.UninterpretedOption_NamePart{},               // two required fields
+		withUnknown,
+		&emptypb.Empty{},
+		&timestamppb.Timestamp{},
+		&durationpb.Duration{},
+		&wrapperspb.StringValue{},
+		&structpb.Struct{},
+		&structpb.Value{},
+		&fieldmaskpb.FieldMask{},
+	}
+	for _, m := range msgs {
+		name := string(m.ProtoReflect().Descriptor().FullName())
+		want, wantErr := protojson.Marshal(m)
+		got, err := codec.JSON.Marshal(m)
+		if (err != nil) != (wantErr != nil) || (err == nil && strings.Join(strings.Fields(string(want)), "") != strings.Join(strings.Fields(got), "")) {
+			t.Errorf("Marshal(%s) = %q, %v; protojson: %q, %v", name, got, err, want, wantErr)
+		}
+
+		viaCodec, viaProtojson := proto.Clone(m), proto.Clone(m)
+		err = codec.JSON.Unmarshal("{}", viaCodec)
+		wantErr = protojson.UnmarshalOptions{DiscardUnknown: true}.Unmarshal([]byte("{}"), viaProtojson)
+		if (err != nil) != (wantErr != nil) || (err == nil && !proto.Equal(viaCodec, viaProtojson)) {
+			t.Errorf("Unmarshal(\"{}\") into %s: %v, %v; protojson: %v, %v", name, viaCodec, err, viaProtojson, wantErr)
 		}
 	}
 }

@@ -26,6 +26,12 @@ func (jsonCodec) Marshal(m proto.Message) (string, error) {
 	if m == nil {
 		return "{}", nil
 	}
+	if proto.Size(m) == 0 && !specialJSON(m) && proto.CheckInitialized(m) == nil {
+		// Nothing set: protojson would write "{}" (it omits what the
+		// binary form omits) after allocations of its own; a missing
+		// required field is left to it to report.
+		return "{}", nil
+	}
 	b, err := jsonMarshal.Marshal(m)
 	if err != nil {
 		return "", fmt.Errorf("codec: encode %s as JSON: %w", messageName(m), err)
@@ -34,6 +40,15 @@ func (jsonCodec) Marshal(m proto.Message) (string, error) {
 }
 
 func (jsonCodec) Unmarshal(payload string, m proto.Message) error {
+	if payload == "{}" && m != nil && !specialJSON(m) {
+		// What protojson does with "{}": reset, then require what is
+		// required (nothing in proto3).
+		proto.Reset(m)
+		if err := proto.CheckInitialized(m); err != nil {
+			return fmt.Errorf("codec: payload is not valid JSON for %s: %w", messageName(m), err)
+		}
+		return nil
+	}
 	if err := jsonUnmarshal.Unmarshal([]byte(payload), m); err != nil {
 		return fmt.Errorf("codec: payload is not valid JSON for %s: %w", messageName(m), err)
 	}
@@ -41,6 +56,13 @@ func (jsonCodec) Unmarshal(payload string, m proto.Message) error {
 }
 
 // messageName names m's type for error messages.
+// specialJSON reports whether m is a well-known type, whose JSON form is not
+// an object of its fields (a Timestamp is a string, an empty Value is an
+// error, ...): the shortcuts for empty messages leave those to protojson.
+func specialJSON(m proto.Message) bool {
+	return m.ProtoReflect().Descriptor().FullName().Parent() == "google.protobuf"
+}
+
 func messageName(m proto.Message) string {
 	if m == nil {
 		return "<nil message>"
