@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"iter"
 
 	"github.com/livekit/protocol/livekit"
 
@@ -40,9 +39,9 @@ func (e *Engine) sendStream(ctx context.Context, out datastream.Outgoing, opts d
 // fails after the header went out, the stream is ended with an aborting
 // trailer so the recipient does not hold it open. sentOne, when set, is
 // told of each packet handed to the link.
-func (e *Engine) publishStream(ctx context.Context, out datastream.Outgoing, packets iter.Seq[*livekit.DataPacket], sentOne func(*livekit.DataPacket)) error {
+func (e *Engine) publishStream(ctx context.Context, out datastream.Outgoing, packets datastream.Packets, sentOne func(*livekit.DataPacket)) error {
 	sent := 0
-	for pkt := range packets {
+	for pkt := packets.Next(); pkt != nil; pkt = packets.Next() {
 		if err := e.link.Send(ctx, pkt); err != nil {
 			if sent > 0 {
 				reason := "send failed"

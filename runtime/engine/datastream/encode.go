@@ -57,13 +57,27 @@ type Info struct {
 func Encode(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket], info Info, err error) {
 	o.Attributes = maps.Clone(o.Attributes)
 	o.Destinations = slices.Clone(o.Destinations)
-	return EncodeOwned(o, opts)
+	p, info, err := encode(o, opts)
+	if err != nil {
+		return nil, info, err
+	}
+	return p.packets, info, nil
 }
 
-// EncodeOwned is Encode without copying o.Attributes and o.Destinations:
-// the caller hands them over and must not modify them afterwards (the
-// engine builds both afresh for every stream).
-func EncodeOwned(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket], info Info, err error) {
+// EncodeOwned is Encode without copying o.Attributes and o.Destinations
+// (the caller hands them over and must not modify them afterwards: the
+// engine builds both afresh for every stream), whose packets are pulled
+// with Packets.Next rather than ranged over.
+func EncodeOwned(o Outgoing, opts SendOptions) (packets Packets, info Info, err error) {
+	p, info, err := encode(o, opts)
+	if err != nil {
+		return Packets{}, info, err
+	}
+	return Packets{p: p}, info, nil
+}
+
+// encode is Encode's work: the plan the packets are built from.
+func encode(o Outgoing, opts SendOptions) (_ *plan, _ Info, err error) {
 	if err := o.validate(); err != nil {
 		return nil, Info{}, err
 	}
@@ -92,19 +106,19 @@ func EncodeOwned(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPa
 
 	if s.inline {
 		if compressed != nil && p.tryInline(compressed, true) {
-			return p.packets, p.info(), nil
+			return p, p.info(), nil
 		}
 		// Only a text that could fit is worth copying to measure.
 		// The packets are read-only, so the inline content may share the
 		// text's memory.
 		if len(o.Text) <= MaxHeaderBytes && p.tryInline(stringBytes(o.Text), false) {
-			return p.packets, p.info(), nil
+			return p, p.info(), nil
 		}
 	}
 	if compressed != nil && savesEnough(len(compressed), len(o.Text)) {
 		p.compressed = compressed
 	}
-	return p.packets, p.info(), nil
+	return p, p.info(), nil
 }
 
 // Abort returns a trailer packet with a non-empty reason, to end a stream

@@ -51,43 +51,66 @@ func (p *plan) info() Info {
 
 // packets yields the stream's packets in send order.
 func (p *plan) packets(yield func(*livekit.DataPacket) bool) {
-	hdr := p.headerPacket()
-	if p.inline {
+	ps := Packets{p: p}
+	for pkt := ps.Next(); pkt != nil; pkt = ps.Next() {
+		if !yield(pkt) {
+			return
+		}
+	}
+}
+
+// Packets hands out an encoded stream's packets one at a time, in send
+// order (EncodeOwned); fresh packets each, read-only as Encode's are. Its
+// zero value has none. Not safe for concurrent use.
+type Packets struct {
+	p     *plan
+	step  int    // 0: header next; 1: chunks; 2: done
+	off   int    // offset of the next chunk in the text or compressed bytes
+	index uint64 // index of the next chunk
+}
+
+// Next returns the next packet, or nil after the last.
+func (ps *Packets) Next() *livekit.DataPacket {
+	p := ps.p
+	if p == nil {
+		return nil
+	}
+	switch ps.step {
+	case 0:
+		hdr := p.headerPacket()
 		h := hdr.GetStreamHeader()
-		h.InlineContent = p.inlineContent
+		if p.inline {
+			h.InlineContent = p.inlineContent
+			ps.step = 2
+		} else {
+			ps.step = 1
+		}
 		if p.compressed != nil {
 			h.Compression = livekit.DataStream_DEFLATE_RAW
 		}
-		yield(hdr)
-		return
-	}
-	if p.compressed != nil {
-		hdr.GetStreamHeader().Compression = livekit.DataStream_DEFLATE_RAW
-	}
-	if !yield(hdr) {
-		return
-	}
-	var index uint64
-	if p.compressed != nil {
-		// Compressed bytes are opaque: any boundary will do.
-		for off := 0; off < len(p.compressed); index++ {
-			end := min(off+p.chunkBytes, len(p.compressed))
-			if !yield(p.chunkPacket(index, p.compressed[off:end:end])) {
-				return
+		return hdr
+	case 1:
+		var pkt *livekit.DataPacket
+		if p.compressed != nil {
+			// Compressed bytes are opaque: any boundary will do.
+			if ps.off < len(p.compressed) {
+				end := min(ps.off+p.chunkBytes, len(p.compressed))
+				pkt = p.chunkPacket(ps.index, p.compressed[ps.off:end:end])
+				ps.off = end
 			}
-			off = end
+		} else if text := p.out.Text; ps.off < len(text) {
+			end := textCut(text, ps.off, p.chunkBytes)
+			pkt = p.chunkPacket(ps.index, []byte(text[ps.off:end]))
+			ps.off = end
 		}
-	} else {
-		text := p.out.Text
-		for off := 0; off < len(text); index++ {
-			end := textCut(text, off, p.chunkBytes)
-			if !yield(p.chunkPacket(index, []byte(text[off:end]))) {
-				return
-			}
-			off = end
+		if pkt != nil {
+			ps.index++
+			return pkt
 		}
+		ps.step = 2
+		return trailerPacket(p.out.StreamID, p.out.Destinations, "")
 	}
-	yield(trailerPacket(p.out.StreamID, p.out.Destinations, ""))
+	return nil
 }
 
 // textCut returns the end of the chunk starting at off: at most max bytes
