@@ -15,6 +15,7 @@ import { BUILTIN_MESSAGES, Code, LkrpcError } from "./errors.js";
 import { serviceRegistry } from "./registry.js";
 import { ANNOUNCE_WAIT_MS, MAX_PACKET_PAYLOAD, awaitParticipant, localParticipant, type RpcRoom } from "./room.js";
 import { serviceSpecs, type MethodSpec } from "./spec.js";
+import { callStream, type StreamCallOptions } from "./stream_client.js";
 
 /** Options of one call; they override the client's options and the method's. */
 export interface CallOptions {
@@ -52,20 +53,29 @@ export interface ClientOptions {
   registry?: Registry;
 }
 
-type UnaryMethod<M> = M extends {
+type ClientMethod<M> = M extends {
   methodKind: "unary";
   input: infer I extends DescMessage;
   output: infer O extends DescMessage;
 }
   ? (request: MessageInitShape<I>, options?: CallOptions) => Promise<MessageShape<O>>
-  : never;
+  : M extends {
+        methodKind: "server_streaming";
+        input: infer I extends DescMessage;
+        output: infer O extends DescMessage;
+      }
+    ? (request: MessageInitShape<I>, options?: StreamCallOptions) => AsyncIterable<MessageShape<O>>
+    : never;
 
 /**
  * Client<S> has one method per RPC of service S, named as protoc-gen-es
- * names them (lowerCamelCase): `client.getStatus({})`.
+ * names them (lowerCamelCase): `client.getStatus({})` resolves to the
+ * reply; a server-streaming method (`returns (stream …)`) returns an
+ * AsyncIterable of its messages: `for await (const chunk of
+ * client.answer({…}))`.
  */
 export type Client<S extends DescService> = {
-  [K in keyof S["method"]]: UnaryMethod<S["method"][K]>;
+  [K in keyof S["method"]]: ClientMethod<S["method"][K]>;
 };
 
 /**
@@ -77,6 +87,11 @@ export type Client<S extends DescService> = {
  * service's lkrpc options, with the same rules as the Go generator. Every
  * RPC failure rejects with an LkrpcError; a request that does not encode
  * rejects with a plain Error naming the method, and is not sent.
+ *
+ * A server-streaming method returns an AsyncIterable: the request goes out
+ * (as lkrpc's own text streams, PROTOCOL.md §8) when iteration starts, each
+ * message arrives decoded, failures throw LkrpcErrors from the loop, and
+ * leaving the loop early or aborting options.signal cancels the call.
  */
 export function createClient<S extends DescService>(
   service: S,
@@ -87,8 +102,12 @@ export function createClient<S extends DescService>(
   const registry = serviceRegistry(service, options.registry);
   const client: Record<string, unknown> = {};
   for (const spec of serviceSpecs(service)) {
-    client[spec.method.localName] = (request: MessageInitShape<DescMessage>, callOptions?: CallOptions) =>
-      call(spec, room, destination, request, options, callOptions ?? {}, registry);
+    client[spec.method.localName] =
+      spec.kind === "server_streaming"
+        ? (request: MessageInitShape<DescMessage>, callOptions?: StreamCallOptions) =>
+            callStream(spec, room, destination, request, options, callOptions ?? {}, registry)
+        : (request: MessageInitShape<DescMessage>, callOptions?: CallOptions) =>
+            call(spec, room, destination, request, options, callOptions ?? {}, registry);
   }
   return client as Client<S>;
 }

@@ -17,6 +17,8 @@ import { advertise } from "./discovery.js";
 import { serviceRegistry } from "./registry.js";
 import { registrar, type RpcErrorClass, type RpcInvocation, type RpcRoom } from "./room.js";
 import { serviceSpecs, type MethodSpec } from "./spec.js";
+import { serveStream, type StreamHandlerContext, type StreamImplFn } from "./stream_handler.js";
+import { RoomStreams } from "./streamroom.js";
 
 /** What a handler learns about the call it serves. */
 export interface HandlerContext {
@@ -31,22 +33,31 @@ export interface HandlerContext {
   readonly codec: CodecName;
 }
 
-type UnaryImpl<M> = M extends {
+type MethodImpl<M> = M extends {
   methodKind: "unary";
   input: infer I extends DescMessage;
   output: infer O extends DescMessage;
 }
   ? (request: MessageShape<I>, context: HandlerContext) => Promise<MessageInitShape<O>> | MessageInitShape<O>
-  : never;
+  : M extends {
+        methodKind: "server_streaming";
+        input: infer I extends DescMessage;
+        output: infer O extends DescMessage;
+      }
+    ? (request: MessageShape<I>, context: StreamHandlerContext) => AsyncIterable<MessageInitShape<O>>
+    : never;
 
 /**
  * ServiceImpl<S> implements service S: one function per method, named as
  * protoc-gen-es names them. registerHandlers takes a Partial: a method left
  * out answers 1400 "Method not supported at destination", like Go's
- * Unimplemented handler.
+ * Unimplemented handler. A server-streaming method returns an
+ * AsyncIterable of its messages: write it as an async generator function,
+ * `async *answer(req, ctx) { yield {…}; }`, and stop when ctx.signal
+ * aborts (the caller cancelled or left).
  */
 export type ServiceImpl<S extends DescService> = {
-  [K in keyof S["method"]]: UnaryImpl<S["method"][K]>;
+  [K in keyof S["method"]]: MethodImpl<S["method"][K]>;
 };
 
 export interface HandlerOptions {
@@ -113,18 +124,32 @@ export function registerHandlers<S extends DescService>(
   }
   const registry = serviceRegistry(service, options.registry);
   const { register, unregister } = registrar(room);
+  const streams = RoomStreams.supported(room);
+  const streaming = specs.filter((s) => s.kind === "server_streaming");
+  if (streaming.length > 0 && !streams) {
+    console.warn(
+      `lkrpc: ${service.typeName}: the room's SDK has no text streams (registerTextStreamHandler, sendText, streamText), ` +
+        `so its server-streaming methods are not served: ${streaming.map((s) => s.method.name).join(", ")}`,
+    );
+  }
   // Before any method: a registration the discovery attribute has no room
   // for registers nothing.
   const withdraw = options.discovery === false ? () => {} : advertise(room, [service.typeName]);
-  const done: string[] = [];
+  const undo: (() => void)[] = [];
   try {
     for (const spec of specs) {
+      if (spec.kind === "server_streaming") {
+        if (!streams) continue;
+        const fn = fns[spec.method.localName] as StreamImplFn | undefined;
+        undo.push(serveStream(room, spec, fn?.bind(impl), options, registry));
+        continue;
+      }
       const fn = fns[spec.method.localName] as Handler | undefined;
       register(spec.name, (data) => serve(spec, fn?.bind(impl), data, options, registry));
-      done.push(spec.name);
+      undo.push(() => unregister(spec.name));
     }
   } catch (e) {
-    done.forEach((name) => unregister(name));
+    undo.forEach((f) => f());
     withdraw();
     throw new Error(`lkrpc: register ${service.typeName}: ${errorText(e)}`, { cause: e });
   }
@@ -132,7 +157,7 @@ export function registerHandlers<S extends DescService>(
   return () => {
     if (!active) return;
     active = false;
-    done.forEach((name) => unregister(name));
+    undo.forEach((f) => f());
     withdraw();
   };
 }

@@ -5,6 +5,7 @@
  *
  *   const client = createClient(VoiceAgent, room, "agent");
  *   const status = await client.getStatus({});
+ *   for await (const chunk of client.answer({ question: "?" })) show(chunk.text);
  *
  *   const unregister = registerHandlers(VoiceAgent, room, impl, { RpcError });
  *   serves(room, "agent", VoiceAgent.typeName); // what others advertise
@@ -12,6 +13,16 @@
  * @module
  */
 export { createClient, type Client, type CallOptions, type CallPhase, type ClientOptions } from "./client.js";
+export type { StreamCallOptions } from "./stream_client.js";
+export type { StreamHandlerContext } from "./stream_handler.js";
+export {
+  FrameReader,
+  FrameTooLargeError,
+  endFrame,
+  messageFrame,
+  type Frame,
+  type FrameStatus,
+} from "./frame.js";
 export {
   registerHandlers,
   type HandlerContext,
@@ -55,6 +66,10 @@ export {
   serves,
 } from "./discovery.js";
 export type {
+  TextStreamHandler,
+  TextStreamOptions,
+  TextStreamReader,
+  TextStreamWriter,
   PerformRpcParams,
   RpcErrorClass,
   RpcInvocation,

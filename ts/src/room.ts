@@ -32,7 +32,39 @@ export interface RpcLocalParticipant {
    * deleted); the discovery attribute is published with it.
    */
   setAttributes?(attributes: Record<string, string>): Promise<void>;
+  /** Sends a whole text stream (server streaming: requests and control messages). */
+  sendText?(text: string, options: TextStreamOptions): Promise<unknown>;
+  /** Opens a text stream written piece by piece (server streaming: replies). */
+  streamText?(options: TextStreamOptions): Promise<TextStreamWriter>;
 }
+
+/** The options lkrpc gives sendText and streamText (both SDKs take them). */
+export interface TextStreamOptions {
+  topic: string;
+  destinationIdentities: string[];
+  attributes: Record<string, string>;
+}
+
+/** An open outgoing text stream (the SDKs' TextStreamWriter). */
+export interface TextStreamWriter {
+  write(text: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * An incoming text stream (the SDKs' TextStreamReader): its header's
+ * attributes, and its content as strings as chunks arrive.
+ */
+export interface TextStreamReader {
+  readonly info: { readonly topic: string; readonly attributes?: Record<string, string> | undefined };
+  [Symbol.asyncIterator](): {
+    next(): Promise<IteratorResult<string>>;
+    return?(): Promise<IteratorResult<string>>;
+  };
+}
+
+/** The SDKs' callback for incoming text streams of one topic. */
+export type TextStreamHandler = (reader: TextStreamReader, participantInfo: { identity: string }) => void;
 
 /**
  * A connected room: livekit-client's `Room` (which registers handlers on
@@ -53,6 +85,9 @@ export interface RpcRoom {
   };
   registerRpcMethod?(method: string, handler: RpcMethodHandler): void;
   unregisterRpcMethod?(method: string): void;
+  /** One handler per topic per room, in both SDKs (server streaming). */
+  registerTextStreamHandler?(topic: string, callback: TextStreamHandler): void;
+  unregisterTextStreamHandler?(topic: string): void;
 }
 
 /**

@@ -23,6 +23,8 @@ export const MAX_SIZE_LIMIT = 2147483647;
 export interface MethodSpec {
   /** The method's descriptor. */
   readonly method: DescMethod;
+  /** "unary", or "server_streaming" (`returns (stream …)`, PROTOCOL.md §8). */
+  readonly kind: "unary" | "server_streaming";
   /**
    * The wire name: the method option's `name`, else the service's
    * `name_prefix` + the method's proto name, else
@@ -44,7 +46,7 @@ export interface MethodSpec {
 /**
  * Resolves every method of service, or throws an Error naming each method
  * whose options are invalid (as the Go generator refuses to generate them):
- * streaming methods, invalid or duplicate wire names, unknown codecs,
+ * client and bidirectional streaming methods, invalid or duplicate wire names, unknown codecs,
  * limits over 2147483647.
  */
 export function serviceSpecs(service: DescService): MethodSpec[] {
@@ -68,8 +70,10 @@ export function serviceSpecs(service: DescService): MethodSpec[] {
 
 /** Resolves one method; throws when its options are invalid. */
 export function methodSpec(m: DescMethod): MethodSpec {
-  if (m.methodKind !== "unary") {
-    throw new Error("streaming methods are not supported by LiveKit RPC");
+  if (m.methodKind !== "unary" && m.methodKind !== "server_streaming") {
+    throw new Error(
+      "client and bidirectional streaming methods are not supported: lkrpc streams replies only (returns (stream …); docs/PROTOCOL.md §8)",
+    );
   }
   const svc = m.parent;
   const so = hasOption(svc, serviceExt) ? getOption(svc, serviceExt) : undefined;
@@ -100,6 +104,7 @@ export function methodSpec(m: DescMethod): MethodSpec {
   }
   return {
     method: m,
+    kind: m.methodKind,
     name,
     codec,
     codecSet: codecValue !== CodecEnum.UNSPECIFIED,

@@ -42,7 +42,7 @@ test("the example service's options, as the Go generator resolves them", () => {
 // .proto file would set them.
 function buildService(
   serviceOpts: Parameters<typeof create<typeof ServiceOptionsSchema>>[1] | undefined,
-  methods: { name: string; opts?: Parameters<typeof create<typeof MethodOptionsSchema>>[1]; stream?: boolean }[],
+  methods: { name: string; opts?: Parameters<typeof create<typeof MethodOptionsSchema>>[1]; stream?: boolean; clientStream?: boolean }[],
 ): DescService {
   const file: FileDescriptorProto = create(FileDescriptorProtoSchema, {
     name: "t/v1/t.proto",
@@ -58,6 +58,7 @@ function buildService(
           inputType: ".t.v1.M",
           outputType: ".t.v1.M",
           serverStreaming: m.stream ?? false,
+          clientStreaming: m.clientStream ?? false,
         })),
       },
     ],
@@ -101,7 +102,16 @@ test("name_prefix, name, and field-by-field precedence", () => {
 });
 
 test("invalid options are refused, naming the method", () => {
-  assert.throws(() => serviceSpecs(buildService(undefined, [{ name: "S", stream: true }])), /t\.v1\.Svc\.S: streaming methods are not supported/);
+  assert.throws(
+    () => serviceSpecs(buildService(undefined, [{ name: "S", clientStream: true }])),
+    /t\.v1\.Svc\.S: client and bidirectional streaming methods are not supported/,
+  );
+  assert.throws(
+    () => serviceSpecs(buildService(undefined, [{ name: "B", clientStream: true, stream: true }])),
+    /t\.v1\.Svc\.B: client and bidirectional streaming methods are not supported/,
+  );
+  const [served] = serviceSpecs(buildService(undefined, [{ name: "W", stream: true, opts: { timeoutMs: 9 } }]));
+  assert.deepEqual([served?.kind, served?.name, served?.timeoutMs], ["server_streaming", "t.v1.Svc/W", 9]);
   assert.throws(
     () => serviceSpecs(buildService(undefined, [{ name: "A", opts: { name: "x" } }, { name: "B", opts: { name: "x" } }])),
     /t\.v1\.Svc\.B: wire name "x" is already used by A/,

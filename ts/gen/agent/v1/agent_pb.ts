@@ -19,7 +19,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file agent/v1/agent.proto.
  */
 export const file_agent_v1_agent: GenFile = /*@__PURE__*/
-  fileDesc("ChRhZ2VudC92MS9hZ2VudC5wcm90bxIQZXhhbXBsZS5hZ2VudC52MSISChBHZXRTdGF0dXNSZXF1ZXN0IoEBChFHZXRTdGF0dXNSZXNwb25zZRIrCgVzdGF0ZRgBIAEoDjIcLmV4YW1wbGUuYWdlbnQudjEuQWdlbnRTdGF0ZRIQCgh2b2ljZV9pZBgCIAEoCRItCglqb2luZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIicKCERvY3VtZW50Eg0KBXRpdGxlGAEgASgJEgwKBHRleHQYAiABKAkiUwoQU3VtbWFyaXplUmVxdWVzdBIsCghkb2N1bWVudBgBIAEoCzIaLmV4YW1wbGUuYWdlbnQudjEuRG9jdW1lbnQSEQoJbWF4X3dvcmRzGAIgASgNIjgKEVN1bW1hcml6ZVJlc3BvbnNlEg8KB3N1bW1hcnkYASABKAkSEgoKa2V5X3BvaW50cxgCIAMoCSJMCgpUcmFuc2NyaXB0Ei8KCnV0dGVyYW5jZXMYASADKAsyGy5leGFtcGxlLmFnZW50LnYxLlV0dGVyYW5jZRINCgVhdWRpbxgCIAEoDCI8CglVdHRlcmFuY2USDwoHc3BlYWtlchgBIAEoCRIMCgR0ZXh0GAIgASgJEhAKCHN0YXJ0X21zGAMgASgEIk0KGUFubm90YXRlVHJhbnNjcmlwdFJlcXVlc3QSMAoKdHJhbnNjcmlwdBgBIAEoCzIcLmV4YW1wbGUuYWdlbnQudjEuVHJhbnNjcmlwdCJOChpBbm5vdGF0ZVRyYW5zY3JpcHRSZXNwb25zZRIwCgp0cmFuc2NyaXB0GAEgASgLMhwuZXhhbXBsZS5hZ2VudC52MS5UcmFuc2NyaXB0IiMKD1NldFZvaWNlUmVxdWVzdBIQCgh2b2ljZV9pZBgBIAEoCSIkChBTZXRWb2ljZVJlc3BvbnNlEhAKCHZvaWNlX2lkGAEgASgJIowBChBWb2ljZVVuYXZhaWxhYmxlEhAKCHZvaWNlX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIbChNhdmFpbGFibGVfdm9pY2VfaWRzGAMgAygJIjkKBENvZGUSFAoQQ09ERV9VTlNQRUNJRklFRBAAEhsKFkNPREVfVk9JQ0VfVU5BVkFJTEFCTEUQyB8iDQoLUGluZ1JlcXVlc3QiOAoMUGluZ1Jlc3BvbnNlEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wKngKCkFnZW50U3RhdGUSGwoXQUdFTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIZChVBR0VOVF9TVEFURV9MSVNURU5JTkcQARIYChRBR0VOVF9TVEFURV9USElOS0lORxACEhgKFEFHRU5UX1NUQVRFX1NQRUFLSU5HEAMy/wMKClZvaWNlQWdlbnQSVAoJR2V0U3RhdHVzEiIuZXhhbXBsZS5hZ2VudC52MS5HZXRTdGF0dXNSZXF1ZXN0GiMuZXhhbXBsZS5hZ2VudC52MS5HZXRTdGF0dXNSZXNwb25zZRJoCglTdW1tYXJpemUSIi5leGFtcGxlLmFnZW50LnYxLlN1bW1hcml6ZVJlcXVlc3QaIy5leGFtcGxlLmFnZW50LnYxLlN1bW1hcml6ZVJlc3BvbnNlIhL6rxwOGODUAyCAgIAIKICAgAgSgQEKEkFubm90YXRlVHJhbnNjcmlwdBIrLmV4YW1wbGUuYWdlbnQudjEuQW5ub3RhdGVUcmFuc2NyaXB0UmVxdWVzdBosLmV4YW1wbGUuYWdlbnQudjEuQW5ub3RhdGVUcmFuc2NyaXB0UmVzcG9uc2UiEPqvHAwQAiCAgIAIKICAgAgSUQoIU2V0Vm9pY2USIS5leGFtcGxlLmFnZW50LnYxLlNldFZvaWNlUmVxdWVzdBoiLmV4YW1wbGUuYWdlbnQudjEuU2V0Vm9pY2VSZXNwb25zZRJRCgRQaW5nEh0uZXhhbXBsZS5hZ2VudC52MS5QaW5nUmVxdWVzdBoeLmV4YW1wbGUuYWdlbnQudjEuUGluZ1Jlc3BvbnNlIgr6rxwGCgRwaW5nGgfyrxwDGJBOQjVaM2dpdGh1Yi5jb20vbGtycGMvbGtycGMvZXhhbXBsZS9nZW4vYWdlbnQvdjE7YWdlbnR2MWIGcHJvdG8z", [file_google_protobuf_timestamp, file_lkrpc_v1_options]);
+  fileDesc("ChRhZ2VudC92MS9hZ2VudC5wcm90bxIQZXhhbXBsZS5hZ2VudC52MSISChBHZXRTdGF0dXNSZXF1ZXN0IoEBChFHZXRTdGF0dXNSZXNwb25zZRIrCgVzdGF0ZRgBIAEoDjIcLmV4YW1wbGUuYWdlbnQudjEuQWdlbnRTdGF0ZRIQCgh2b2ljZV9pZBgCIAEoCRItCglqb2luZWRfYXQYAyABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIicKCERvY3VtZW50Eg0KBXRpdGxlGAEgASgJEgwKBHRleHQYAiABKAkiUwoQU3VtbWFyaXplUmVxdWVzdBIsCghkb2N1bWVudBgBIAEoCzIaLmV4YW1wbGUuYWdlbnQudjEuRG9jdW1lbnQSEQoJbWF4X3dvcmRzGAIgASgNIjgKEVN1bW1hcml6ZVJlc3BvbnNlEg8KB3N1bW1hcnkYASABKAkSEgoKa2V5X3BvaW50cxgCIAMoCSJMCgpUcmFuc2NyaXB0Ei8KCnV0dGVyYW5jZXMYASADKAsyGy5leGFtcGxlLmFnZW50LnYxLlV0dGVyYW5jZRINCgVhdWRpbxgCIAEoDCI8CglVdHRlcmFuY2USDwoHc3BlYWtlchgBIAEoCRIMCgR0ZXh0GAIgASgJEhAKCHN0YXJ0X21zGAMgASgEIk0KGUFubm90YXRlVHJhbnNjcmlwdFJlcXVlc3QSMAoKdHJhbnNjcmlwdBgBIAEoCzIcLmV4YW1wbGUuYWdlbnQudjEuVHJhbnNjcmlwdCJOChpBbm5vdGF0ZVRyYW5zY3JpcHRSZXNwb25zZRIwCgp0cmFuc2NyaXB0GAEgASgLMhwuZXhhbXBsZS5hZ2VudC52MS5UcmFuc2NyaXB0IiMKD1NldFZvaWNlUmVxdWVzdBIQCgh2b2ljZV9pZBgBIAEoCSIkChBTZXRWb2ljZVJlc3BvbnNlEhAKCHZvaWNlX2lkGAEgASgJIowBChBWb2ljZVVuYXZhaWxhYmxlEhAKCHZvaWNlX2lkGAEgASgJEg4KBnJlYXNvbhgCIAEoCRIbChNhdmFpbGFibGVfdm9pY2VfaWRzGAMgAygJIjkKBENvZGUSFAoQQ09ERV9VTlNQRUNJRklFRBAAEhsKFkNPREVfVk9JQ0VfVU5BVkFJTEFCTEUQyB8iDQoLUGluZ1JlcXVlc3QiOAoMUGluZ1Jlc3BvbnNlEigKBHRpbWUYASABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wIjUKDUFuc3dlclJlcXVlc3QSEAoIcXVlc3Rpb24YASABKAkSEgoKbWF4X3Rva2VucxgCIAEoDSIqCgtBbnN3ZXJDaHVuaxIMCgR0ZXh0GAEgASgJEg0KBWluZGV4GAIgASgNKngKCkFnZW50U3RhdGUSGwoXQUdFTlRfU1RBVEVfVU5TUEVDSUZJRUQQABIZChVBR0VOVF9TVEFURV9MSVNURU5JTkcQARIYChRBR0VOVF9TVEFURV9USElOS0lORxACEhgKFEFHRU5UX1NUQVRFX1NQRUFLSU5HEAMy1QQKClZvaWNlQWdlbnQSVAoJR2V0U3RhdHVzEiIuZXhhbXBsZS5hZ2VudC52MS5HZXRTdGF0dXNSZXF1ZXN0GiMuZXhhbXBsZS5hZ2VudC52MS5HZXRTdGF0dXNSZXNwb25zZRJoCglTdW1tYXJpemUSIi5leGFtcGxlLmFnZW50LnYxLlN1bW1hcml6ZVJlcXVlc3QaIy5leGFtcGxlLmFnZW50LnYxLlN1bW1hcml6ZVJlc3BvbnNlIhL6rxwOGODUAyCAgIAIKICAgAgSgQEKEkFubm90YXRlVHJhbnNjcmlwdBIrLmV4YW1wbGUuYWdlbnQudjEuQW5ub3RhdGVUcmFuc2NyaXB0UmVxdWVzdBosLmV4YW1wbGUuYWdlbnQudjEuQW5ub3RhdGVUcmFuc2NyaXB0UmVzcG9uc2UiEPqvHAwQAiCAgIAIKICAgAgSUQoIU2V0Vm9pY2USIS5leGFtcGxlLmFnZW50LnYxLlNldFZvaWNlUmVxdWVzdBoiLmV4YW1wbGUuYWdlbnQudjEuU2V0Vm9pY2VSZXNwb25zZRJUCgZBbnN3ZXISHy5leGFtcGxlLmFnZW50LnYxLkFuc3dlclJlcXVlc3QaHS5leGFtcGxlLmFnZW50LnYxLkFuc3dlckNodW5rIgj6rxwEGLDqATABElEKBFBpbmcSHS5leGFtcGxlLmFnZW50LnYxLlBpbmdSZXF1ZXN0Gh4uZXhhbXBsZS5hZ2VudC52MS5QaW5nUmVzcG9uc2UiCvqvHAYKBHBpbmcaB/KvHAMYkE5CNVozZ2l0aHViLmNvbS9sa3JwYy9sa3JwYy9leGFtcGxlL2dlbi9hZ2VudC92MTthZ2VudHYxYgZwcm90bzM", [file_google_protobuf_timestamp, file_lkrpc_v1_options]);
 
 /**
  * @generated from message example.agent.v1.GetStatusRequest
@@ -363,6 +363,58 @@ export const PingResponseSchema: GenMessage<PingResponse> = /*@__PURE__*/
   messageDesc(file_agent_v1_agent, 13);
 
 /**
+ * @generated from message example.agent.v1.AnswerRequest
+ */
+export type AnswerRequest = Message<"example.agent.v1.AnswerRequest"> & {
+  /**
+   * @generated from field: string question = 1;
+   */
+  question: string;
+
+  /**
+   * Upper bound on the answer's length, in tokens; 0 lets the agent decide.
+   *
+   * @generated from field: uint32 max_tokens = 2;
+   */
+  maxTokens: number;
+};
+
+/**
+ * Describes the message example.agent.v1.AnswerRequest.
+ * Use `create(AnswerRequestSchema)` to create a new message.
+ */
+export const AnswerRequestSchema: GenMessage<AnswerRequest> = /*@__PURE__*/
+  messageDesc(file_agent_v1_agent, 14);
+
+/**
+ * AnswerChunk is the next piece of an answer.
+ *
+ * @generated from message example.agent.v1.AnswerChunk
+ */
+export type AnswerChunk = Message<"example.agent.v1.AnswerChunk"> & {
+  /**
+   * The text to append to what came before.
+   *
+   * @generated from field: string text = 1;
+   */
+  text: string;
+
+  /**
+   * Position of the chunk in the answer, from 0.
+   *
+   * @generated from field: uint32 index = 2;
+   */
+  index: number;
+};
+
+/**
+ * Describes the message example.agent.v1.AnswerChunk.
+ * Use `create(AnswerChunkSchema)` to create a new message.
+ */
+export const AnswerChunkSchema: GenMessage<AnswerChunk> = /*@__PURE__*/
+  messageDesc(file_agent_v1_agent, 15);
+
+/**
  * AgentState is the phase of the conversation the agent is in.
  *
  * @generated from enum example.agent.v1.AgentState
@@ -459,6 +511,19 @@ export const VoiceAgent: GenService<{
     methodKind: "unary";
     input: typeof SetVoiceRequestSchema;
     output: typeof SetVoiceResponseSchema;
+  },
+  /**
+   * Answer streams the agent's answer to a question piece by piece, as a
+   * language model produces it: each AnswerChunk carries the next words.
+   * The stream ends when the answer is complete; cancelling the call stops
+   * the agent.
+   *
+   * @generated from rpc example.agent.v1.VoiceAgent.Answer
+   */
+  answer: {
+    methodKind: "server_streaming";
+    input: typeof AnswerRequestSchema;
+    output: typeof AnswerChunkSchema;
   },
   /**
    * Ping answers at once. Its wire name is the plain string "ping", the name
