@@ -101,7 +101,11 @@ func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*
 		return nil, nil, err
 	}
 	// Armed while p is in the table, so that settle (which runs only after
-	// p has been taken out) always sees it.
+	// p has been taken out) always sees it. A context that is never done
+	// (context.Background) needs no watcher.
+	if ctx.Done() == nil {
+		return p, sendCtx, nil
+	}
 	e.pending.whilePending(p, func() {
 		p.stopWatch = context.AfterFunc(ctx, func() {
 			e.pending.finish(p, transport.Reply{}, rpcerr.FromContext(ctx))

@@ -104,9 +104,18 @@ func (e *Engine) onResponsePacket(sender string, resp *livekit.RpcResponse) {
 
 // onStreamEvents routes what the assembler produced (under recvMu).
 func (e *Engine) onStreamEvents(events []datastream.Event) {
-	for _, ev := range events {
+	for i := 0; i < len(events); i++ {
+		ev := events[i]
 		switch ev.Header.GetTopic() {
 		case TopicRequest:
+			// An inline request arrives whole: its Completed event comes
+			// with its Opened one, and the body needs no hand-over.
+			if whole := i + 1; ev.Kind == datastream.Opened && whole < len(events) &&
+				events[whole].Kind == datastream.Completed && events[whole].Header == ev.Header && events[whole].Sender == ev.Sender {
+				e.startRequestStream(ev, &events[whole])
+				i++
+				continue
+			}
 			e.onRequestStream(ev)
 		case TopicResponse:
 			e.onResponseStream(ev)
@@ -129,7 +138,14 @@ func (e *Engine) onRequestStream(ev datastream.Event) {
 		}
 		return
 	}
+	e.startRequestStream(ev, nil)
+}
 
+// startRequestStream serves the request an lk.rpc_request header opened:
+// whole is its Completed event when the body came with the header (inline),
+// else the body is handed over by onRequestStream.
+func (e *Engine) startRequestStream(ev datastream.Event, whole *datastream.Event) {
+	key := streamKey{ev.Sender, ev.Header.GetStreamId()}
 	in, ok := e.parseRequestStream(ev)
 	if !ok {
 		e.log.Debug("lkrpc: malformed request stream", "sender", ev.Sender, "stream_id", key.streamID,
@@ -144,6 +160,12 @@ func (e *Engine) onRequestStream(ev datastream.Event) {
 		// An RPC v2 request proves that its caller speaks at least client
 		// protocol 1, which matters while the room has not announced it.
 		e.learnProtocol(ev.Sender, link.ProtocolRPCv2)
+	}
+	if whole != nil {
+		in.payload = whole.Text
+		in.transfer = streamTransfer(whole.Info)
+		e.goServe(ev.Sender, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) })
+		return
 	}
 	body := make(chan datastream.Event, 1)
 	in.body = body
