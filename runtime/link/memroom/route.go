@@ -4,12 +4,14 @@ import (
 	"slices"
 
 	"github.com/livekit/protocol/livekit"
+	"google.golang.org/protobuf/encoding/protowire"
 	"google.golang.org/protobuf/proto"
 )
 
 // routed is a packet on its way to its recipients.
 type routed struct {
 	pkt  *livekit.DataPacket // stamped; handed to the last recipient
+	size int                 // proto.Size(pkt)
 	to   []*Link
 	from *Link
 }
@@ -20,7 +22,7 @@ func (r *Room) routeLocked(p *Link, pkt *livekit.DataPacket) {
 	stamped := proto.CloneOf(pkt)
 	stamped.ParticipantIdentity = p.info.Identity
 	stamped.ParticipantSid = p.info.SID
-	rt := routed{pkt: stamped, to: r.recipientsLocked(p, stamped), from: p}
+	rt := routed{pkt: stamped, size: packetSize(stamped), to: r.recipientsLocked(p, stamped), from: p}
 
 	r.seq++
 	d := Delivery{From: p.info.Identity, Seq: r.seq}
@@ -80,16 +82,19 @@ func (r *Room) recipientsLocked(from *Link, pkt *livekit.DataPacket) []*Link {
 // room, charging the sender's send buffer until every copy has been handed
 // to its receiver.
 func (r *Room) deliverLocked(rt routed, copies int) {
-	var present []*Link
-	for _, q := range rt.to {
-		if !q.left {
-			present = append(present, q)
+	present := rt.to
+	if slices.ContainsFunc(rt.to, func(q *Link) bool { return q.left }) {
+		present = nil
+		for _, q := range rt.to {
+			if !q.left {
+				present = append(present, q)
+			}
 		}
 	}
 	if len(present) == 0 {
 		return
 	}
-	fl := &flight{sender: rt.from, size: proto.Size(rt.pkt), refs: len(present) * copies}
+	fl := &flight{sender: rt.from, size: rt.size, refs: len(present) * copies}
 	rt.from.chargeLocked(fl.size)
 	// Every recipient gets its own copy, as off the network; the last one
 	// takes the routed packet itself (a routed packet is delivered once).
@@ -120,3 +125,30 @@ func (f *flight) doneLocked() {
 		f.sender.releaseLocked(f.size)
 	}
 }
+
+// packetSize is proto.Size(pkt) for a packet the room owns. proto.Size
+// walks a map field by reflection at two allocations per entry, so a
+// stream header's attributes are counted here instead: the header is
+// sized without them (detached for the moment: nobody else sees pkt yet)
+// and their entries added. TestPacketSize holds it equal to proto.Size.
+func packetSize(pkt *livekit.DataPacket) int {
+	h := pkt.GetStreamHeader()
+	if h == nil || len(h.Attributes) == 0 {
+		return proto.Size(pkt)
+	}
+	attrs := h.Attributes
+	h.Attributes = nil
+	without, header := proto.Size(pkt), proto.Size(h)
+	h.Attributes = attrs
+	entries := 0
+	for k, v := range attrs {
+		// Map entries carry both key and value, even when empty.
+		entry := protowire.SizeTag(1) + protowire.SizeBytes(len(k)) + protowire.SizeTag(2) + protowire.SizeBytes(len(v))
+		entries += protowire.SizeTag(attributesField) + protowire.SizeBytes(entry)
+	}
+	// The header's length prefix grows with it.
+	return without - protowire.SizeBytes(header) + protowire.SizeBytes(header+entries)
+}
+
+// attributesField is DataStream.Header.attributes's field number.
+var attributesField = (&livekit.DataStream_Header{}).ProtoReflect().Descriptor().Fields().ByName("attributes").Number()
