@@ -895,6 +895,145 @@ func (x *SleepResponse) GetSleptMs() uint32 {
 	return 0
 }
 
+type CountRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Names the call in what the handler records.
+	Id            string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Count         uint32 `protobuf:"varint,2,opt,name=count,proto3" json:"count,omitempty"`
+	Size          uint32 `protobuf:"varint,3,opt,name=size,proto3" json:"size,omitempty"`
+	IntervalMs    uint32 `protobuf:"varint,4,opt,name=interval_ms,json=intervalMs,proto3" json:"interval_ms,omitempty"`
+	Fail          bool   `protobuf:"varint,5,opt,name=fail,proto3" json:"fail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountRequest) Reset() {
+	*x = CountRequest{}
+	mi := &file_interop_v1_interop_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountRequest) ProtoMessage() {}
+
+func (x *CountRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_interop_v1_interop_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountRequest.ProtoReflect.Descriptor instead.
+func (*CountRequest) Descriptor() ([]byte, []int) {
+	return file_interop_v1_interop_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *CountRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *CountRequest) GetCount() uint32 {
+	if x != nil {
+		return x.Count
+	}
+	return 0
+}
+
+func (x *CountRequest) GetSize() uint32 {
+	if x != nil {
+		return x.Size
+	}
+	return 0
+}
+
+func (x *CountRequest) GetIntervalMs() uint32 {
+	if x != nil {
+		return x.IntervalMs
+	}
+	return 0
+}
+
+func (x *CountRequest) GetFail() bool {
+	if x != nil {
+		return x.Fail
+	}
+	return false
+}
+
+type CountItem struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Index uint32                 `protobuf:"varint,1,opt,name=index,proto3" json:"index,omitempty"`
+	// size bytes of multi-byte text, newlines and quotes included.
+	Text string `protobuf:"bytes,2,opt,name=text,proto3" json:"text,omitempty"`
+	// The first item carries a Sample of every field kind.
+	Sample        *Sample `protobuf:"bytes,3,opt,name=sample,proto3" json:"sample,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CountItem) Reset() {
+	*x = CountItem{}
+	mi := &file_interop_v1_interop_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CountItem) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CountItem) ProtoMessage() {}
+
+func (x *CountItem) ProtoReflect() protoreflect.Message {
+	mi := &file_interop_v1_interop_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CountItem.ProtoReflect.Descriptor instead.
+func (*CountItem) Descriptor() ([]byte, []int) {
+	return file_interop_v1_interop_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *CountItem) GetIndex() uint32 {
+	if x != nil {
+		return x.Index
+	}
+	return 0
+}
+
+func (x *CountItem) GetText() string {
+	if x != nil {
+		return x.Text
+	}
+	return ""
+}
+
+func (x *CountItem) GetSample() *Sample {
+	if x != nil {
+		return x.Sample
+	}
+	return nil
+}
+
 var File_interop_v1_interop_proto protoreflect.FileDescriptor
 
 const file_interop_v1_interop_proto_rawDesc = "" +
@@ -962,20 +1101,32 @@ const file_interop_v1_interop_proto_rawDesc = "" +
 	"\fSleepRequest\x12\x19\n" +
 	"\bsleep_ms\x18\x01 \x01(\rR\asleepMs\"*\n" +
 	"\rSleepResponse\x12\x19\n" +
-	"\bslept_ms\x18\x01 \x01(\rR\asleptMs*<\n" +
+	"\bslept_ms\x18\x01 \x01(\rR\asleptMs\"}\n" +
+	"\fCountRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x14\n" +
+	"\x05count\x18\x02 \x01(\rR\x05count\x12\x12\n" +
+	"\x04size\x18\x03 \x01(\rR\x04size\x12\x1f\n" +
+	"\vinterval_ms\x18\x04 \x01(\rR\n" +
+	"intervalMs\x12\x12\n" +
+	"\x04fail\x18\x05 \x01(\bR\x04fail\"g\n" +
+	"\tCountItem\x12\x14\n" +
+	"\x05index\x18\x01 \x01(\rR\x05index\x12\x12\n" +
+	"\x04text\x18\x02 \x01(\tR\x04text\x120\n" +
+	"\x06sample\x18\x03 \x01(\v2\x18.lkrpc.interop.v1.SampleR\x06sample*<\n" +
 	"\x04Kind\x12\x14\n" +
 	"\x10KIND_UNSPECIFIED\x10\x00\x12\x0e\n" +
 	"\n" +
 	"KIND_SMALL\x10\x01\x12\x0e\n" +
 	"\n" +
-	"KIND_LARGE\x10\x022\xf0\x02\n" +
+	"KIND_LARGE\x10\x022\xb8\x03\n" +
 	"\aInterop\x12Q\n" +
 	"\bEchoJSON\x12!.lkrpc.interop.v1.EchoJSONRequest\x1a\".lkrpc.interop.v1.EchoJSONResponse\x12_\n" +
 	"\n" +
 	"EchoBinary\x12#.lkrpc.interop.v1.EchoBinaryRequest\x1a$.lkrpc.interop.v1.EchoBinaryResponse\"\x06\xfa\xaf\x1c\x02\x10\x02\x12E\n" +
 	"\x04Fail\x12\x1d.lkrpc.interop.v1.FailRequest\x1a\x1e.lkrpc.interop.v1.FailResponse\x12`\n" +
 	"\x05Sleep\x12\x1e.lkrpc.interop.v1.SleepRequest\x1a\x1f.lkrpc.interop.v1.SleepResponse\"\x16\xfa\xaf\x1c\x12\n" +
-	"\rinterop.sleep\x18\xdc\v\x1a\b\xf2\xaf\x1c\x04\x18\xb0\xea\x012Z\n" +
+	"\rinterop.sleep\x18\xdc\v\x12F\n" +
+	"\x05Count\x12\x1e.lkrpc.interop.v1.CountRequest\x1a\x1b.lkrpc.interop.v1.CountItem0\x01\x1a\b\xf2\xaf\x1c\x04\x18\xb0\xea\x012Z\n" +
 	"\bUnserved\x12N\n" +
 	"\aNothing\x12 .lkrpc.interop.v1.NothingRequest\x1a!.lkrpc.interop.v1.NothingResponseB5Z3github.com/lkrpc/lkrpc/e2e/gen/interop/v1;interopv1b\x06proto3"
 
@@ -992,7 +1143,7 @@ func file_interop_v1_interop_proto_rawDescGZIP() []byte {
 }
 
 var file_interop_v1_interop_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_interop_v1_interop_proto_msgTypes = make([]protoimpl.MessageInfo, 16)
+var file_interop_v1_interop_proto_msgTypes = make([]protoimpl.MessageInfo, 18)
 var file_interop_v1_interop_proto_goTypes = []any{
 	(Kind)(0),                      // 0: lkrpc.interop.v1.Kind
 	(*Sample)(nil),                 // 1: lkrpc.interop.v1.Sample
@@ -1008,46 +1159,51 @@ var file_interop_v1_interop_proto_goTypes = []any{
 	(*Problem)(nil),                // 11: lkrpc.interop.v1.Problem
 	(*SleepRequest)(nil),           // 12: lkrpc.interop.v1.SleepRequest
 	(*SleepResponse)(nil),          // 13: lkrpc.interop.v1.SleepResponse
-	nil,                            // 14: lkrpc.interop.v1.Sample.CountsEntry
-	nil,                            // 15: lkrpc.interop.v1.Sample.ByIdEntry
-	nil,                            // 16: lkrpc.interop.v1.Problem.LabelsEntry
-	(*timestamppb.Timestamp)(nil),  // 17: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),    // 18: google.protobuf.Duration
-	(*structpb.Struct)(nil),        // 19: google.protobuf.Struct
-	(*wrapperspb.StringValue)(nil), // 20: google.protobuf.StringValue
+	(*CountRequest)(nil),           // 14: lkrpc.interop.v1.CountRequest
+	(*CountItem)(nil),              // 15: lkrpc.interop.v1.CountItem
+	nil,                            // 16: lkrpc.interop.v1.Sample.CountsEntry
+	nil,                            // 17: lkrpc.interop.v1.Sample.ByIdEntry
+	nil,                            // 18: lkrpc.interop.v1.Problem.LabelsEntry
+	(*timestamppb.Timestamp)(nil),  // 19: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),    // 20: google.protobuf.Duration
+	(*structpb.Struct)(nil),        // 21: google.protobuf.Struct
+	(*wrapperspb.StringValue)(nil), // 22: google.protobuf.StringValue
 }
 var file_interop_v1_interop_proto_depIdxs = []int32{
 	0,  // 0: lkrpc.interop.v1.Sample.kind:type_name -> lkrpc.interop.v1.Kind
-	14, // 1: lkrpc.interop.v1.Sample.counts:type_name -> lkrpc.interop.v1.Sample.CountsEntry
-	15, // 2: lkrpc.interop.v1.Sample.by_id:type_name -> lkrpc.interop.v1.Sample.ByIdEntry
+	16, // 1: lkrpc.interop.v1.Sample.counts:type_name -> lkrpc.interop.v1.Sample.CountsEntry
+	17, // 2: lkrpc.interop.v1.Sample.by_id:type_name -> lkrpc.interop.v1.Sample.ByIdEntry
 	8,  // 3: lkrpc.interop.v1.Sample.nested:type_name -> lkrpc.interop.v1.Nested
 	8,  // 4: lkrpc.interop.v1.Sample.other:type_name -> lkrpc.interop.v1.Nested
-	17, // 5: lkrpc.interop.v1.Sample.at:type_name -> google.protobuf.Timestamp
-	18, // 6: lkrpc.interop.v1.Sample.took:type_name -> google.protobuf.Duration
-	19, // 7: lkrpc.interop.v1.Sample.meta:type_name -> google.protobuf.Struct
-	20, // 8: lkrpc.interop.v1.Sample.label:type_name -> google.protobuf.StringValue
+	19, // 5: lkrpc.interop.v1.Sample.at:type_name -> google.protobuf.Timestamp
+	20, // 6: lkrpc.interop.v1.Sample.took:type_name -> google.protobuf.Duration
+	21, // 7: lkrpc.interop.v1.Sample.meta:type_name -> google.protobuf.Struct
+	22, // 8: lkrpc.interop.v1.Sample.label:type_name -> google.protobuf.StringValue
 	1,  // 9: lkrpc.interop.v1.EchoJSONRequest.sample:type_name -> lkrpc.interop.v1.Sample
 	1,  // 10: lkrpc.interop.v1.EchoJSONResponse.sample:type_name -> lkrpc.interop.v1.Sample
 	1,  // 11: lkrpc.interop.v1.EchoBinaryRequest.sample:type_name -> lkrpc.interop.v1.Sample
 	1,  // 12: lkrpc.interop.v1.EchoBinaryResponse.sample:type_name -> lkrpc.interop.v1.Sample
 	0,  // 13: lkrpc.interop.v1.Nested.kinds:type_name -> lkrpc.interop.v1.Kind
-	16, // 14: lkrpc.interop.v1.Problem.labels:type_name -> lkrpc.interop.v1.Problem.LabelsEntry
-	8,  // 15: lkrpc.interop.v1.Sample.ByIdEntry.value:type_name -> lkrpc.interop.v1.Nested
-	2,  // 16: lkrpc.interop.v1.Interop.EchoJSON:input_type -> lkrpc.interop.v1.EchoJSONRequest
-	4,  // 17: lkrpc.interop.v1.Interop.EchoBinary:input_type -> lkrpc.interop.v1.EchoBinaryRequest
-	9,  // 18: lkrpc.interop.v1.Interop.Fail:input_type -> lkrpc.interop.v1.FailRequest
-	12, // 19: lkrpc.interop.v1.Interop.Sleep:input_type -> lkrpc.interop.v1.SleepRequest
-	6,  // 20: lkrpc.interop.v1.Unserved.Nothing:input_type -> lkrpc.interop.v1.NothingRequest
-	3,  // 21: lkrpc.interop.v1.Interop.EchoJSON:output_type -> lkrpc.interop.v1.EchoJSONResponse
-	5,  // 22: lkrpc.interop.v1.Interop.EchoBinary:output_type -> lkrpc.interop.v1.EchoBinaryResponse
-	10, // 23: lkrpc.interop.v1.Interop.Fail:output_type -> lkrpc.interop.v1.FailResponse
-	13, // 24: lkrpc.interop.v1.Interop.Sleep:output_type -> lkrpc.interop.v1.SleepResponse
-	7,  // 25: lkrpc.interop.v1.Unserved.Nothing:output_type -> lkrpc.interop.v1.NothingResponse
-	21, // [21:26] is the sub-list for method output_type
-	16, // [16:21] is the sub-list for method input_type
-	16, // [16:16] is the sub-list for extension type_name
-	16, // [16:16] is the sub-list for extension extendee
-	0,  // [0:16] is the sub-list for field type_name
+	18, // 14: lkrpc.interop.v1.Problem.labels:type_name -> lkrpc.interop.v1.Problem.LabelsEntry
+	1,  // 15: lkrpc.interop.v1.CountItem.sample:type_name -> lkrpc.interop.v1.Sample
+	8,  // 16: lkrpc.interop.v1.Sample.ByIdEntry.value:type_name -> lkrpc.interop.v1.Nested
+	2,  // 17: lkrpc.interop.v1.Interop.EchoJSON:input_type -> lkrpc.interop.v1.EchoJSONRequest
+	4,  // 18: lkrpc.interop.v1.Interop.EchoBinary:input_type -> lkrpc.interop.v1.EchoBinaryRequest
+	9,  // 19: lkrpc.interop.v1.Interop.Fail:input_type -> lkrpc.interop.v1.FailRequest
+	12, // 20: lkrpc.interop.v1.Interop.Sleep:input_type -> lkrpc.interop.v1.SleepRequest
+	14, // 21: lkrpc.interop.v1.Interop.Count:input_type -> lkrpc.interop.v1.CountRequest
+	6,  // 22: lkrpc.interop.v1.Unserved.Nothing:input_type -> lkrpc.interop.v1.NothingRequest
+	3,  // 23: lkrpc.interop.v1.Interop.EchoJSON:output_type -> lkrpc.interop.v1.EchoJSONResponse
+	5,  // 24: lkrpc.interop.v1.Interop.EchoBinary:output_type -> lkrpc.interop.v1.EchoBinaryResponse
+	10, // 25: lkrpc.interop.v1.Interop.Fail:output_type -> lkrpc.interop.v1.FailResponse
+	13, // 26: lkrpc.interop.v1.Interop.Sleep:output_type -> lkrpc.interop.v1.SleepResponse
+	15, // 27: lkrpc.interop.v1.Interop.Count:output_type -> lkrpc.interop.v1.CountItem
+	7,  // 28: lkrpc.interop.v1.Unserved.Nothing:output_type -> lkrpc.interop.v1.NothingResponse
+	23, // [23:29] is the sub-list for method output_type
+	17, // [17:23] is the sub-list for method input_type
+	17, // [17:17] is the sub-list for extension type_name
+	17, // [17:17] is the sub-list for extension extendee
+	0,  // [0:17] is the sub-list for field type_name
 }
 
 func init() { file_interop_v1_interop_proto_init() }
@@ -1066,7 +1222,7 @@ func file_interop_v1_interop_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_interop_v1_interop_proto_rawDesc), len(file_interop_v1_interop_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   16,
+			NumMessages:   18,
 			NumExtensions: 0,
 			NumServices:   2,
 		},

@@ -29,6 +29,8 @@ const (
 	InteropFailMethod = "lkrpc.interop.v1.Interop/Fail"
 	// InteropSleepMethod is the wire name of lkrpc.interop.v1.Interop.Sleep.
 	InteropSleepMethod = "interop.sleep"
+	// InteropCountMethod is the wire name of lkrpc.interop.v1.Interop.Count.
+	InteropCountMethod = "lkrpc.interop.v1.Interop/Count"
 )
 
 var (
@@ -53,6 +55,11 @@ var (
 		Name:    InteropSleepMethod,
 		Timeout: 1500 * time.Millisecond,
 	}
+	interopCountSpec = &lkrpc.Method{
+		Service: InteropServiceName,
+		Name:    InteropCountMethod,
+		Timeout: 30 * time.Second,
+	}
 )
 
 // InteropClient calls the lkrpc.interop.v1.Interop service of a remote
@@ -71,6 +78,12 @@ type InteropClient interface {
 	// Sleep answers after sleep_ms; its default timeout (1500 ms) comes from
 	// the option, so a longer sleep fails with 1502 at the caller.
 	Sleep(ctx context.Context, req *SleepRequest, opts ...lkrpc.CallOption) (*SleepResponse, error)
+	// Count streams count items (server streaming, PROTOCOL.md §8), each with
+	// size bytes of text, interval_ms apart; count 0 streams until the caller
+	// cancels. With fail set it ends with Fail's error (4090 and its two
+	// details) after the items. Each side records what it sent and how its
+	// handler ended, for the Go test to compare.
+	Count(ctx context.Context, req *CountRequest, opts ...lkrpc.CallOption) (*lkrpc.ServerStreamForClient[CountItem], error)
 }
 
 // NewInteropClient returns a InteropClient that calls the participant whose
@@ -105,6 +118,11 @@ func (c *interopClient) Sleep(ctx context.Context, req *SleepRequest, opts ...lk
 	return lkrpc.Call[SleepResponse](ctx, c.client, interopSleepSpec, req, opts...)
 }
 
+// Count calls lkrpc.interop.v1.Interop.Count.
+func (c *interopClient) Count(ctx context.Context, req *CountRequest, opts ...lkrpc.CallOption) (*lkrpc.ServerStreamForClient[CountItem], error) {
+	return lkrpc.CallServerStream[CountItem](ctx, c.client, interopCountSpec, req, opts...)
+}
+
 // InteropHandler serves the lkrpc.interop.v1.Interop service. Register an
 // implementation with RegisterInteropHandler; embed UnimplementedInteropHandler
 // in it to keep compiling when methods are added.
@@ -122,6 +140,12 @@ type InteropHandler interface {
 	// Sleep answers after sleep_ms; its default timeout (1500 ms) comes from
 	// the option, so a longer sleep fails with 1502 at the caller.
 	Sleep(context.Context, *SleepRequest) (*SleepResponse, error)
+	// Count streams count items (server streaming, PROTOCOL.md §8), each with
+	// size bytes of text, interval_ms apart; count 0 streams until the caller
+	// cancels. With fail set it ends with Fail's error (4090 and its two
+	// details) after the items. Each side records what it sent and how its
+	// handler ended, for the Go test to compare.
+	Count(context.Context, *CountRequest, *lkrpc.ServerStream[CountItem]) error
 }
 
 // UnimplementedInteropHandler answers every method of InteropHandler with an
@@ -150,6 +174,11 @@ func (UnimplementedInteropHandler) Sleep(context.Context, *SleepRequest) (*Sleep
 	return nil, lkrpc.Unimplemented(InteropSleepMethod)
 }
 
+// Count answers with lkrpc.Unimplemented.
+func (UnimplementedInteropHandler) Count(context.Context, *CountRequest, *lkrpc.ServerStream[CountItem]) error {
+	return lkrpc.Unimplemented(InteropCountMethod)
+}
+
 // RegisterInteropHandler serves every method of h on t, or none: when one
 // cannot be registered, those already registered are removed and the error is
 // returned. Call unregister to stop serving.
@@ -162,6 +191,7 @@ func RegisterInteropHandler(t lkrpc.Transport, h InteropHandler, opts ...lkrpc.H
 		lkrpc.Handle(interopEchoBinarySpec, h.EchoBinary),
 		lkrpc.Handle(interopFailSpec, h.Fail),
 		lkrpc.Handle(interopSleepSpec, h.Sleep),
+		lkrpc.HandleServerStream(interopCountSpec, h.Count),
 	}, opts...)
 }
 

@@ -19,7 +19,7 @@ import type { JsonObject, Message } from "@bufbuild/protobuf";
  * Describes the file interop/v1/interop.proto.
  */
 export const file_interop_v1_interop: GenFile = /*@__PURE__*/
-  fileDesc("ChhpbnRlcm9wL3YxL2ludGVyb3AucHJvdG8SEGxrcnBjLmludGVyb3AudjEikgYKBlNhbXBsZRIKCgJpZBgBIAEoCRIMCgR0ZXh0GAIgASgJEgwKBGJsb2IYAyABKAwSCwoDYmlnGAQgASgDEgwKBHViaWcYBSABKAQSDQoFc21hbGwYBiABKBESDQoFcmF0aW8YByABKAESEAoIZnJhY3Rpb24YCCABKAISDAoEZmxhZxgJIAEoCBIkCgRraW5kGAogASgOMhYubGtycGMuaW50ZXJvcC52MS5LaW5kEgwKBHRhZ3MYCyADKAkSDwoHbnVtYmVycxgMIAMoAxI0CgZjb3VudHMYDSADKAsyJC5sa3JwYy5pbnRlcm9wLnYxLlNhbXBsZS5Db3VudHNFbnRyeRIxCgVieV9pZBgOIAMoCzIiLmxrcnBjLmludGVyb3AudjEuU2FtcGxlLkJ5SWRFbnRyeRIoCgZuZXN0ZWQYDyABKAsyGC5sa3JwYy5pbnRlcm9wLnYxLk5lc3RlZBIOCgRuYW1lGBAgASgJSAASEAoGbnVtYmVyGBEgASgFSAASKQoFb3RoZXIYEiABKAsyGC5sa3JwYy5pbnRlcm9wLnYxLk5lc3RlZEgAEhIKBW1heWJlGBMgASgFSAGIAQESJgoCYXQYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKBHRvb2sYFSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJQoEbWV0YRgWIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKwoFbGFiZWwYFyABKAsyHC5nb29nbGUucHJvdG9idWYuU3RyaW5nVmFsdWUSEAoIaW5maW5pdGUYGCABKAESDQoFZml4ZWQYGSABKAYaLQoLQ291bnRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ARpFCglCeUlkRW50cnkSCwoDa2V5GAEgASgDEicKBXZhbHVlGAIgASgLMhgubGtycGMuaW50ZXJvcC52MS5OZXN0ZWQ6AjgBQggKBmNob2ljZUIICgZfbWF5YmUiOwoPRWNob0pTT05SZXF1ZXN0EigKBnNhbXBsZRgBIAEoCzIYLmxrcnBjLmludGVyb3AudjEuU2FtcGxlIjwKEEVjaG9KU09OUmVzcG9uc2USKAoGc2FtcGxlGAEgASgLMhgubGtycGMuaW50ZXJvcC52MS5TYW1wbGUiPQoRRWNob0JpbmFyeVJlcXVlc3QSKAoGc2FtcGxlGAEgASgLMhgubGtycGMuaW50ZXJvcC52MS5TYW1wbGUiPgoSRWNob0JpbmFyeVJlc3BvbnNlEigKBnNhbXBsZRgBIAEoCzIYLmxrcnBjLmludGVyb3AudjEuU2FtcGxlIhAKDk5vdGhpbmdSZXF1ZXN0IhEKD05vdGhpbmdSZXNwb25zZSI9CgZOZXN0ZWQSDAoEbm90ZRgBIAEoCRIlCgVraW5kcxgCIAMoDjIWLmxrcnBjLmludGVyb3AudjEuS2luZCIaCgtGYWlsUmVxdWVzdBILCgN3aHkYASABKAkiDgoMRmFpbFJlc3BvbnNlIqYBCgdQcm9ibGVtEg4KBnJlYXNvbhgBIAEoCRIWCg5yZXRyeV9hZnRlcl9tcxgCIAEoAxINCgVoaW50cxgDIAMoCRI1CgZsYWJlbHMYBCADKAsyJS5sa3JwYy5pbnRlcm9wLnYxLlByb2JsZW0uTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIgCgxTbGVlcFJlcXVlc3QSEAoIc2xlZXBfbXMYASABKA0iIQoNU2xlZXBSZXNwb25zZRIQCghzbGVwdF9tcxgBIAEoDSo8CgRLaW5kEhQKEEtJTkRfVU5TUEVDSUZJRUQQABIOCgpLSU5EX1NNQUxMEAESDgoKS0lORF9MQVJHRRACMvACCgdJbnRlcm9wElEKCEVjaG9KU09OEiEubGtycGMuaW50ZXJvcC52MS5FY2hvSlNPTlJlcXVlc3QaIi5sa3JwYy5pbnRlcm9wLnYxLkVjaG9KU09OUmVzcG9uc2USXwoKRWNob0JpbmFyeRIjLmxrcnBjLmludGVyb3AudjEuRWNob0JpbmFyeVJlcXVlc3QaJC5sa3JwYy5pbnRlcm9wLnYxLkVjaG9CaW5hcnlSZXNwb25zZSIG+q8cAhACEkUKBEZhaWwSHS5sa3JwYy5pbnRlcm9wLnYxLkZhaWxSZXF1ZXN0Gh4ubGtycGMuaW50ZXJvcC52MS5GYWlsUmVzcG9uc2USYAoFU2xlZXASHi5sa3JwYy5pbnRlcm9wLnYxLlNsZWVwUmVxdWVzdBofLmxrcnBjLmludGVyb3AudjEuU2xlZXBSZXNwb25zZSIW+q8cEgoNaW50ZXJvcC5zbGVlcBjcCxoI8q8cBBiw6gEyWgoIVW5zZXJ2ZWQSTgoHTm90aGluZxIgLmxrcnBjLmludGVyb3AudjEuTm90aGluZ1JlcXVlc3QaIS5sa3JwYy5pbnRlcm9wLnYxLk5vdGhpbmdSZXNwb25zZUI1WjNnaXRodWIuY29tL2xrcnBjL2xrcnBjL2UyZS9nZW4vaW50ZXJvcC92MTtpbnRlcm9wdjFiBnByb3RvMw", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_google_protobuf_wrappers, file_lkrpc_v1_options]);
+  fileDesc("ChhpbnRlcm9wL3YxL2ludGVyb3AucHJvdG8SEGxrcnBjLmludGVyb3AudjEikgYKBlNhbXBsZRIKCgJpZBgBIAEoCRIMCgR0ZXh0GAIgASgJEgwKBGJsb2IYAyABKAwSCwoDYmlnGAQgASgDEgwKBHViaWcYBSABKAQSDQoFc21hbGwYBiABKBESDQoFcmF0aW8YByABKAESEAoIZnJhY3Rpb24YCCABKAISDAoEZmxhZxgJIAEoCBIkCgRraW5kGAogASgOMhYubGtycGMuaW50ZXJvcC52MS5LaW5kEgwKBHRhZ3MYCyADKAkSDwoHbnVtYmVycxgMIAMoAxI0CgZjb3VudHMYDSADKAsyJC5sa3JwYy5pbnRlcm9wLnYxLlNhbXBsZS5Db3VudHNFbnRyeRIxCgVieV9pZBgOIAMoCzIiLmxrcnBjLmludGVyb3AudjEuU2FtcGxlLkJ5SWRFbnRyeRIoCgZuZXN0ZWQYDyABKAsyGC5sa3JwYy5pbnRlcm9wLnYxLk5lc3RlZBIOCgRuYW1lGBAgASgJSAASEAoGbnVtYmVyGBEgASgFSAASKQoFb3RoZXIYEiABKAsyGC5sa3JwYy5pbnRlcm9wLnYxLk5lc3RlZEgAEhIKBW1heWJlGBMgASgFSAGIAQESJgoCYXQYFCABKAsyGi5nb29nbGUucHJvdG9idWYuVGltZXN0YW1wEicKBHRvb2sYFSABKAsyGS5nb29nbGUucHJvdG9idWYuRHVyYXRpb24SJQoEbWV0YRgWIAEoCzIXLmdvb2dsZS5wcm90b2J1Zi5TdHJ1Y3QSKwoFbGFiZWwYFyABKAsyHC5nb29nbGUucHJvdG9idWYuU3RyaW5nVmFsdWUSEAoIaW5maW5pdGUYGCABKAESDQoFZml4ZWQYGSABKAYaLQoLQ291bnRzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgFOgI4ARpFCglCeUlkRW50cnkSCwoDa2V5GAEgASgDEicKBXZhbHVlGAIgASgLMhgubGtycGMuaW50ZXJvcC52MS5OZXN0ZWQ6AjgBQggKBmNob2ljZUIICgZfbWF5YmUiOwoPRWNob0pTT05SZXF1ZXN0EigKBnNhbXBsZRgBIAEoCzIYLmxrcnBjLmludGVyb3AudjEuU2FtcGxlIjwKEEVjaG9KU09OUmVzcG9uc2USKAoGc2FtcGxlGAEgASgLMhgubGtycGMuaW50ZXJvcC52MS5TYW1wbGUiPQoRRWNob0JpbmFyeVJlcXVlc3QSKAoGc2FtcGxlGAEgASgLMhgubGtycGMuaW50ZXJvcC52MS5TYW1wbGUiPgoSRWNob0JpbmFyeVJlc3BvbnNlEigKBnNhbXBsZRgBIAEoCzIYLmxrcnBjLmludGVyb3AudjEuU2FtcGxlIhAKDk5vdGhpbmdSZXF1ZXN0IhEKD05vdGhpbmdSZXNwb25zZSI9CgZOZXN0ZWQSDAoEbm90ZRgBIAEoCRIlCgVraW5kcxgCIAMoDjIWLmxrcnBjLmludGVyb3AudjEuS2luZCIaCgtGYWlsUmVxdWVzdBILCgN3aHkYASABKAkiDgoMRmFpbFJlc3BvbnNlIqYBCgdQcm9ibGVtEg4KBnJlYXNvbhgBIAEoCRIWCg5yZXRyeV9hZnRlcl9tcxgCIAEoAxINCgVoaW50cxgDIAMoCRI1CgZsYWJlbHMYBCADKAsyJS5sa3JwYy5pbnRlcm9wLnYxLlByb2JsZW0uTGFiZWxzRW50cnkaLQoLTGFiZWxzRW50cnkSCwoDa2V5GAEgASgJEg0KBXZhbHVlGAIgASgJOgI4ASIgCgxTbGVlcFJlcXVlc3QSEAoIc2xlZXBfbXMYASABKA0iIQoNU2xlZXBSZXNwb25zZRIQCghzbGVwdF9tcxgBIAEoDSJaCgxDb3VudFJlcXVlc3QSCgoCaWQYASABKAkSDQoFY291bnQYAiABKA0SDAoEc2l6ZRgDIAEoDRITCgtpbnRlcnZhbF9tcxgEIAEoDRIMCgRmYWlsGAUgASgIIlIKCUNvdW50SXRlbRINCgVpbmRleBgBIAEoDRIMCgR0ZXh0GAIgASgJEigKBnNhbXBsZRgDIAEoCzIYLmxrcnBjLmludGVyb3AudjEuU2FtcGxlKjwKBEtpbmQSFAoQS0lORF9VTlNQRUNJRklFRBAAEg4KCktJTkRfU01BTEwQARIOCgpLSU5EX0xBUkdFEAIyuAMKB0ludGVyb3ASUQoIRWNob0pTT04SIS5sa3JwYy5pbnRlcm9wLnYxLkVjaG9KU09OUmVxdWVzdBoiLmxrcnBjLmludGVyb3AudjEuRWNob0pTT05SZXNwb25zZRJfCgpFY2hvQmluYXJ5EiMubGtycGMuaW50ZXJvcC52MS5FY2hvQmluYXJ5UmVxdWVzdBokLmxrcnBjLmludGVyb3AudjEuRWNob0JpbmFyeVJlc3BvbnNlIgb6rxwCEAISRQoERmFpbBIdLmxrcnBjLmludGVyb3AudjEuRmFpbFJlcXVlc3QaHi5sa3JwYy5pbnRlcm9wLnYxLkZhaWxSZXNwb25zZRJgCgVTbGVlcBIeLmxrcnBjLmludGVyb3AudjEuU2xlZXBSZXF1ZXN0Gh8ubGtycGMuaW50ZXJvcC52MS5TbGVlcFJlc3BvbnNlIhb6rxwSCg1pbnRlcm9wLnNsZWVwGNwLEkYKBUNvdW50Eh4ubGtycGMuaW50ZXJvcC52MS5Db3VudFJlcXVlc3QaGy5sa3JwYy5pbnRlcm9wLnYxLkNvdW50SXRlbTABGgjyrxwEGLDqATJaCghVbnNlcnZlZBJOCgdOb3RoaW5nEiAubGtycGMuaW50ZXJvcC52MS5Ob3RoaW5nUmVxdWVzdBohLmxrcnBjLmludGVyb3AudjEuTm90aGluZ1Jlc3BvbnNlQjVaM2dpdGh1Yi5jb20vbGtycGMvbGtycGMvZTJlL2dlbi9pbnRlcm9wL3YxO2ludGVyb3B2MWIGcHJvdG8z", [file_google_protobuf_duration, file_google_protobuf_struct, file_google_protobuf_timestamp, file_google_protobuf_wrappers, file_lkrpc_v1_options]);
 
 /**
  * Sample uses field kinds whose JSON forms differ between careless
@@ -385,6 +385,76 @@ export const SleepResponseSchema: GenMessage<SleepResponse> = /*@__PURE__*/
   messageDesc(file_interop_v1_interop, 12);
 
 /**
+ * @generated from message lkrpc.interop.v1.CountRequest
+ */
+export type CountRequest = Message<"lkrpc.interop.v1.CountRequest"> & {
+  /**
+   * Names the call in what the handler records.
+   *
+   * @generated from field: string id = 1;
+   */
+  id: string;
+
+  /**
+   * @generated from field: uint32 count = 2;
+   */
+  count: number;
+
+  /**
+   * @generated from field: uint32 size = 3;
+   */
+  size: number;
+
+  /**
+   * @generated from field: uint32 interval_ms = 4;
+   */
+  intervalMs: number;
+
+  /**
+   * @generated from field: bool fail = 5;
+   */
+  fail: boolean;
+};
+
+/**
+ * Describes the message lkrpc.interop.v1.CountRequest.
+ * Use `create(CountRequestSchema)` to create a new message.
+ */
+export const CountRequestSchema: GenMessage<CountRequest> = /*@__PURE__*/
+  messageDesc(file_interop_v1_interop, 13);
+
+/**
+ * @generated from message lkrpc.interop.v1.CountItem
+ */
+export type CountItem = Message<"lkrpc.interop.v1.CountItem"> & {
+  /**
+   * @generated from field: uint32 index = 1;
+   */
+  index: number;
+
+  /**
+   * size bytes of multi-byte text, newlines and quotes included.
+   *
+   * @generated from field: string text = 2;
+   */
+  text: string;
+
+  /**
+   * The first item carries a Sample of every field kind.
+   *
+   * @generated from field: lkrpc.interop.v1.Sample sample = 3;
+   */
+  sample?: Sample | undefined;
+};
+
+/**
+ * Describes the message lkrpc.interop.v1.CountItem.
+ * Use `create(CountItemSchema)` to create a new message.
+ */
+export const CountItemSchema: GenMessage<CountItem> = /*@__PURE__*/
+  messageDesc(file_interop_v1_interop, 14);
+
+/**
  * @generated from enum lkrpc.interop.v1.Kind
  */
 export enum Kind {
@@ -458,6 +528,20 @@ export const Interop: GenService<{
     methodKind: "unary";
     input: typeof SleepRequestSchema;
     output: typeof SleepResponseSchema;
+  },
+  /**
+   * Count streams count items (server streaming, PROTOCOL.md §8), each with
+   * size bytes of text, interval_ms apart; count 0 streams until the caller
+   * cancels. With fail set it ends with Fail's error (4090 and its two
+   * details) after the items. Each side records what it sent and how its
+   * handler ended, for the Go test to compare.
+   *
+   * @generated from rpc lkrpc.interop.v1.Interop.Count
+   */
+  count: {
+    methodKind: "server_streaming";
+    input: typeof CountRequestSchema;
+    output: typeof CountItemSchema;
   },
 }> = /*@__PURE__*/
   serviceDesc(file_interop_v1_interop, 0);
