@@ -39,10 +39,26 @@ type callerKey struct{}
 // CallerFromContext returns the caller of the request a handler is
 // serving; ok is false outside a handler.
 func CallerFromContext(ctx context.Context) (c Caller, ok bool) {
-	c, ok = ctx.Value(callerKey{}).(Caller)
-	return c, ok
+	if p, ok := ctx.Value(callerKey{}).(*Caller); ok {
+		return *p, true
+	}
+	return Caller{}, false
+}
+
+// callerContext carries the caller: context.WithValue would box the Caller
+// in an allocation of its own besides the context's.
+type callerContext struct {
+	context.Context
+	caller Caller
+}
+
+func (c *callerContext) Value(key any) any {
+	if _, ok := key.(callerKey); ok {
+		return &c.caller
+	}
+	return c.Context.Value(key)
 }
 
 func contextWithCaller(ctx context.Context, c Caller) context.Context {
-	return context.WithValue(ctx, callerKey{}, c)
+	return &callerContext{Context: ctx, caller: c}
 }

@@ -41,7 +41,7 @@ func (c *Client) invoke(ctx context.Context, m *Method, req, resp proto.Message,
 		return errors.New("lkrpc: call without a method name")
 	}
 	cfg := c.config(opts)
-	call := &ClientCall{
+	call := ClientCall{
 		Method:      m,
 		Destination: c.destination,
 		Codec:       firstCodec(cfg.codec, m.Codec),
@@ -50,12 +50,21 @@ func (c *Client) invoke(ctx context.Context, m *Method, req, resp proto.Message,
 		Request:     req,
 		Response:    resp,
 	}
-	send := func(ctx context.Context, call *ClientCall) error { return c.send(ctx, call, cfg.report, cfg.progress) }
-	return chainClient(cfg.interceptors, send)(ctx, call)
+	report, progress := cfg.report, cfg.progress
+	if len(cfg.interceptors) == 0 {
+		// Without interceptors nothing keeps the call: it stays on the stack.
+		return c.send(ctx, &call, report, progress)
+	}
+	intercepted := call
+	send := func(ctx context.Context, call *ClientCall) error { return c.send(ctx, call, report, progress) }
+	return chainClient(cfg.interceptors, send)(ctx, &intercepted)
 }
 
 // config resolves the client's options, then the call's.
 func (c *Client) config(opts []CallOption) callConfig {
+	if len(c.opts) == 0 && len(opts) == 0 {
+		return callConfig{} // without the allocation applyCall's &cfg costs
+	}
 	var cfg callConfig
 	for _, o := range c.opts {
 		if o != nil {
