@@ -70,13 +70,29 @@ try {
     'Summarize (1 MiB) completed with its phases and result',
   );
   check(/example\.agent\.v1\.VoiceAgent\/Summarize · json · timeout 60000 ms/.test(sum.text), 'the wire name and options come from the descriptors');
+  // Answer streams word by word (the agent pauses 40 ms between words):
+  // the text grew in many steps spread over time, and completed.
+  const answer = await card('answer');
+  const lengths = ((await page.getAttribute('#answer', 'data-lengths')) ?? '').split(',').map(Number);
+  const times = ((await page.getAttribute('#answer', 'data-times')) ?? '').split(',').map(Number);
+  console.log(`Answer: ${lengths.length} chunks; text lengths ${lengths.join(',')}; at ms ${times.join(',')}`);
+  check(
+    lengths.length >= 10 && lengths.every((n, i) => i === 0 || n > lengths[i - 1]) && times.at(-1) - times[0] >= (lengths.length - 1) * 40 * 0.8,
+    'Answer arrived in pieces over time (intermediate lengths grew step by step)',
+  );
+  check(
+    answer.state === 'done' && /You asked about streaming replies\. Here is what I know: .* no longer listens\./.test(answer.text) &&
+      /\d+ chunks, complete in \d+ ms/.test(answer.text) && lengths.at(-1) === answer.text.match(/You asked[^\n]*listens\./)?.[0].length,
+    'Answer completed with the whole text',
+  );
+  check(/example\.agent\.v1\.VoiceAgent\/Answer · json · timeout 30000 ms/.test(answer.text), 'Answer\'s wire name and timeout come from the descriptors');
   const voice = await card('set-voice');
   check(
     voice.state === 'error' && /error 4040: voice nova is not available/.test(voice.text) &&
       /VoiceUnavailable/.test(voice.text) && /"availableVoiceIds": \[\s*"alloy",\s*"echo"\s*\]/.test(voice.text),
     'SetVoice("nova") shows error 4040 with its VoiceUnavailable details',
   );
-  for (const c of [status, ping, sum, voice]) console.log('---\n' + c.text);
+  for (const c of [status, ping, sum, answer, voice]) console.log('---\n' + c.text);
 
   const png = await page.screenshot({ fullPage: true });
   writeFileSync(shot, png);

@@ -216,6 +216,26 @@ async function main(): Promise<void> {
           `key points: ${summary.keyPoints.length}; first: ${summary.keyPoints[0] ?? "-"}`,
       );
     }),
+    new Card("answer", "Answer (streamed)", VoiceAgent.method.answer, async (card) => {
+      // A server-streaming call: each AnswerChunk is shown as it arrives.
+      const start = performance.now();
+      card.phase("asking…");
+      let text = "";
+      const lengths: number[] = [];
+      const times: number[] = [];
+      let first: HTMLLIElement | undefined;
+      for await (const chunk of agent.answer({ question: "streaming replies" })) {
+        text += chunk.text;
+        lengths.push(text.length);
+        times.push(Math.round(performance.now() - start));
+        first ??= card.phase(`first words after ${ms(start)}`);
+        card.show(text + " ▍");
+        card.el.dataset.lengths = lengths.join(",");
+        card.el.dataset.times = times.join(",");
+      }
+      card.phase(`${lengths.length} chunks, complete in ${ms(start)}`);
+      card.show(text);
+    }),
     new Card("set-voice", 'SetVoice("nova")', VoiceAgent.method.setVoice, async (card) => {
       const start = performance.now();
       card.phase("calling…");
