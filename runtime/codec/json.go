@@ -2,6 +2,7 @@ package codec
 
 import (
 	"fmt"
+	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -36,7 +37,9 @@ func (jsonCodec) Marshal(m proto.Message) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("codec: encode %s as JSON: %w", messageName(m), err)
 	}
-	return string(b), nil
+	// b is protojson's fresh buffer, never written again: the string
+	// may share it rather than copy it.
+	return unsafe.String(unsafe.SliceData(b), len(b)), nil
 }
 
 func (jsonCodec) Unmarshal(payload string, m proto.Message) error {
@@ -49,7 +52,9 @@ func (jsonCodec) Unmarshal(payload string, m proto.Message) error {
 		}
 		return nil
 	}
-	if err := jsonUnmarshal.Unmarshal([]byte(payload), m); err != nil {
+	// protojson only reads its input (strings and bytes it decodes are
+	// copies), so the payload's memory is lent rather than copied.
+	if err := jsonUnmarshal.Unmarshal(unsafe.Slice(unsafe.StringData(payload), len(payload)), m); err != nil {
 		return fmt.Errorf("codec: payload is not valid JSON for %s: %w", messageName(m), err)
 	}
 	return nil

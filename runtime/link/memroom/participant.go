@@ -284,7 +284,13 @@ func (p *Link) deliverLoop(recv link.Receiver) {
 		}
 		it := p.queue[0]
 		p.queue[0] = item{}
-		p.queue = p.queue[1:]
+		if len(p.queue) == 1 {
+			// Emptied: the next item reuses this slot, so a queue that
+			// drains as fast as it fills never allocates.
+			p.queue = p.queue[:0]
+		} else {
+			p.queue = p.queue[1:]
+		}
 		if it.fl != nil {
 			it.fl.doneLocked()
 		}
