@@ -35,7 +35,9 @@ in the .proto (example.agent.v1.VoiceAgent.Summarize, VoiceAgent/Summarize,
 or Summarize when only one service has it) or by its wire name; the
 request is checked against the method's input message (unknown fields
 are errors here), sent in the method's codec, and the reply is decoded
-and printed as JSON.
+and printed as JSON. A method that streams its replies prints each
+message as it arrives, one JSON object per line (give --stream for one
+without descriptors).
 
 By default the command joins the room as a participant (lkrpc-cli-…),
 which carries payloads of any size. --via api calls through the server's
@@ -55,6 +57,7 @@ type callCmd struct {
 	via           string
 	progress      string
 	verbose       bool
+	stream        bool
 
 	identity, method, payloadArg string
 }
@@ -71,6 +74,7 @@ func (c *callCmd) flags() *flag.FlagSet {
 	fs.StringVar(&c.progress, "progress", "auto", "progress bars, counting bytes on the wire (compressed when compressed): auto (on a terminal, 256 KiB and more), always or never")
 	fs.StringVar(&c.server.identity, "identity", "", "identity to join as (default lkrpc-cli-<random>)")
 	fs.BoolVar(&c.verbose, "v", false, "report how the payloads travelled")
+	fs.BoolVar(&c.stream, "stream", false, "the method streams its replies (without descriptors; with them the .proto says so)")
 	return fs
 }
 
@@ -125,9 +129,13 @@ func (c *callCmd) run(ctx context.Context, io_ stdio, getenv func(string) string
 	view := c.progressView(io_)
 	var reply string
 	var report lkrpc.CallReport
-	if cat != nil {
-		reply, err = c.callTyped(ctx, t, cat, text, view, &report)
-	} else {
+	switch {
+	case cat != nil:
+		reply, err = c.callTyped(ctx, t, cat, text, view, &report, io_.stdout)
+	case c.stream:
+		err = c.callStream(ctx, t, transport.StreamCall{Destination: c.identity, Method: c.method, Payload: text, FirstTimeout: c.timeout},
+			func(p string) (string, error) { return compactRaw(p), nil }, io_.stdout)
+	default:
 		reply, err = c.callRaw(ctx, t, text, view, &report)
 	}
 	if view != nil {
@@ -179,7 +187,7 @@ func (c *callCmd) progressView(io_ stdio) *progressView {
 // callTyped checks the request against the descriptors, calls through the
 // runtime's client (the method's codec, timeout and limits) and prints the
 // reply as JSON.
-func (c *callCmd) callTyped(ctx context.Context, t lkrpc.Transport, cat *catalog, text string, view *progressView, report *lkrpc.CallReport) (string, error) {
+func (c *callCmd) callTyped(ctx context.Context, t lkrpc.Transport, cat *catalog, text string, view *progressView, report *lkrpc.CallReport, out io.Writer) (string, error) {
 	md, spec, err := cat.method(c.method)
 	if err != nil {
 		return "", err
@@ -187,6 +195,9 @@ func (c *callCmd) callTyped(ctx context.Context, t lkrpc.Transport, cat *catalog
 	req, err := cat.parseRequest(md, text)
 	if err != nil {
 		return "", err
+	}
+	if md.IsStreamingServer() {
+		return "", c.callTypedStream(ctx, t, cat, md, spec, req, out)
 	}
 	resp := cat.newMessage(md.Output())
 	opts := c.callOptions(view, report)

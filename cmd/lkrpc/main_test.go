@@ -214,3 +214,17 @@ func TestParseFlagsInterspersed(t *testing.T) {
 		t.Fatalf("pos %q, room %q, err %v", pos, *room, err)
 	}
 }
+
+func TestCallStreamingPrintsEachMessage(t *testing.T) {
+	getenv := env(t)
+	args := append([]string{"call", "--room", "r"}, protoFlags...)
+	r := runCLI(t, getenv, "", append(args, "agent", "Answer", `{"question":"lines","maxTokens":4}`)...)
+	want := "{\"text\":\"You\"}\n{\"text\":\" asked\",\"index\":1}\n{\"text\":\" about\",\"index\":2}\n{\"text\":\" lines.\",\"index\":3}\n"
+	if r.status != exitOK || r.stdout != want {
+		t.Fatalf("status %d\nstdout:\n%s\nstderr:\n%s", r.status, r.stdout, r.stderr)
+	}
+	r = runCLI(t, getenv, "", "call", "--room", "r", "--stream", "agent", agentv1.VoiceAgentAnswerMethod, `{"maxTokens":2}`)
+	if r.status != exitOK || r.stdout != "{\"text\":\"You\"}\n{\"text\":\" asked\",\"index\":1}\n" {
+		t.Fatalf("raw: status %d\nstdout:\n%s\nstderr:\n%s", r.status, r.stdout, r.stderr)
+	}
+}

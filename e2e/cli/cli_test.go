@@ -138,6 +138,14 @@ func TestCommandAgainstTheExampleAgent(t *testing.T) {
 		}
 	})
 
+	t.Run("streaming", func(t *testing.T) {
+		status, out, errOut := c.run(t, append(append([]string{"call"}, protoFlags...), "agent", "Answer", `{"question":"the CLI","maxTokens":5}`)...)
+		want := "{\"text\":\"You\"}\n{\"text\":\" asked\",\"index\":1}\n{\"text\":\" about\",\"index\":2}\n{\"text\":\" the\",\"index\":3}\n{\"text\":\" CLI.\",\"index\":4}\n"
+		if status != 0 || out != want {
+			t.Fatalf("Answer: status %d\nstdout:\n%s\nstderr:\n%s", status, out, errOut)
+		}
+	})
+
 	t.Run("errors", func(t *testing.T) {
 		status, out, errOut := c.run(t, append(append([]string{"call"}, protoFlags...), "agent", "SetVoice", `{"voiceId":"nova"}`)...)
 		if status != 1 || out != "" || !strings.Contains(errOut, "error 4040") || !strings.Contains(errOut, `"availableVoiceIds": [`) {
