@@ -113,7 +113,37 @@ func run(large int) error {
 		_, err := legacy.Summarize(ctx, &agentv1.SummarizeRequest{Document: doc}, o...)
 		return err
 	})
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	return answer(ctx, client)
+}
+
+// answer streams the agent's Answer and prints each piece as it arrives,
+// as a frontend shows a language model's tokens.
+func answer(ctx context.Context, client agentv1.VoiceAgentClient) error {
+	fmt.Print("\nAnswer (streamed): ")
+	start := time.Now()
+	stream, err := client.Answer(ctx, &agentv1.AnswerRequest{Question: "lkrpc", MaxTokens: 24})
+	if err != nil {
+		return err
+	}
+	defer stream.Close()
+	var first time.Duration
+	n := 0
+	for stream.Receive() {
+		if n == 0 {
+			first = time.Since(start)
+		}
+		fmt.Print(stream.Msg().GetText())
+		n++
+	}
+	fmt.Println()
+	if err := stream.Err(); err != nil {
+		return fmt.Errorf("Answer: %w", err)
+	}
+	fmt.Printf("%d messages, the first after %v, all after %v\n", n, first.Round(10*time.Microsecond), time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 func outcome(err error) string {
