@@ -11,6 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/reflect/protodesc"
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/descriptorpb"
+
 	"github.com/lkrpc/lkrpc/example/agent"
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
@@ -226,5 +231,42 @@ func TestCallStreamingPrintsEachMessage(t *testing.T) {
 	r = runCLI(t, getenv, "", "call", "--room", "r", "--stream", "agent", agentv1.VoiceAgentAnswerMethod, `{"maxTokens":2}`)
 	if r.status != exitOK || r.stdout != "{\"text\":\"You\"}\n{\"text\":\" asked\",\"index\":1}\n" {
 		t.Fatalf("raw: status %d\nstdout:\n%s\nstderr:\n%s", r.status, r.stdout, r.stderr)
+	}
+}
+
+// A descriptor set (buf build -o, protoc --include_imports
+// --descriptor_set_out) describes the service as a .proto does; lkrpc's
+// options in it arrive as unknown fields and still decide the wire name.
+func TestCallTypedFromADescriptorSet(t *testing.T) {
+	getenv := env(t)
+	var set descriptorpb.FileDescriptorSet
+	seen := map[string]bool{}
+	var add func(fd protoreflect.FileDescriptor)
+	add = func(fd protoreflect.FileDescriptor) {
+		if seen[fd.Path()] {
+			return
+		}
+		seen[fd.Path()] = true
+		for i := 0; i < fd.Imports().Len(); i++ {
+			add(fd.Imports().Get(i).FileDescriptor)
+		}
+		set.File = append(set.File, protodesc.ToFileDescriptorProto(fd))
+	}
+	add(agentv1.File_agent_v1_agent_proto)
+	raw, err := proto.Marshal(&set)
+	if err != nil {
+		t.Fatal(err)
+	}
+	file := filepath.Join(t.TempDir(), "agent.binpb")
+	if err := os.WriteFile(file, raw, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	r := runCLI(t, getenv, "", "call", "--room", "r", "--descriptor-set", file, "agent", "Ping", "{}")
+	if r.status != exitOK || !strings.Contains(r.stdout, `"time": "`) {
+		t.Fatalf("Ping (wire name \"ping\" from the set's options): status %d\nstdout:\n%s\nstderr:\n%s", r.status, r.stdout, r.stderr)
+	}
+	r = runCLI(t, getenv, "", "call", "--room", "r", "--descriptor-set", "/no/such.binpb", "agent", "Ping")
+	if r.status != exitUsage || !strings.Contains(r.stderr, "--descriptor-set") {
+		t.Fatalf("missing set: status %d, stderr:\n%s", r.status, r.stderr)
 	}
 }
