@@ -17,7 +17,9 @@
 //	1  small calls Go↔Go: generated Ping on the participant link vs stock
 //	   server-sdk-go PerformRpc with a hand-written string (median latency)
 //	2  large calls Go↔Go: 1 MiB request + 1 MiB reply vs the same bytes as raw
-//	   DataPackets link→link and back; 100 KiB Go↔browser (livekit-client 2.23)
+//	   DataPackets link→link and back; 100 KiB and 10 MiB (near-random text
+//	   and typical JSON) Go→browser→Go and browser→Go→browser vs
+//	   browser→browser→browser (two livekit-client 2.23 pages, one echoing)
 //	4  compression: 1 MiB of typical JSON (see jsonpayload.go) between peers
 //	   advertising deflate vs peers advertising none
 //	5  in-process overhead on memroom: generated Ping vs a raw engine call

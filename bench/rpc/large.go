@@ -14,7 +14,7 @@ const mib = 1 << 20
 
 // largeCalls is row 2: a generated Summarize call carrying 1 MiB each way
 // against the raw data-channel baseline (rawlink.go), alternating, and the
-// 100 KiB Go↔browser round trips.
+// Go↔browser round trips against browser↔browser ones (browser.go).
 func largeCalls(ctx context.Context, b *bench) ([]Row, error) {
 	s := b.newScene("large")
 	defer s.close()
@@ -88,13 +88,13 @@ func largeCalls(ctx context.Context, b *bench) ([]Row, error) {
 		{
 			ID:     "2a",
 			Figure: "1 MiB request + 1 MiB reply Go↔Go, generated `Summarize`: " + rpc.String(),
-			Ratio:  0, Target: "median ≤ 100 ms", Status: verdict(rpc.median() <= 100*time.Millisecond),
+			Ratio:  0, Target: "– (see 2b)", Status: "–",
 		},
 		{
 			ID:       "2b",
 			Figure:   fmt.Sprintf("lkrpc 1 MiB each way throughput: %.1f MiB/s", 2/rpc.median().Seconds()),
 			Baseline: fmt.Sprintf("raw DataPackets link→link→link: %s, %.1f MiB/s", raw, 2/raw.median().Seconds()),
-			Ratio:    share, Target: "≥ 0.80× of raw", Status: verdict(share >= 0.8),
+			Ratio:    share, Target: "≥ 0.90× of raw", Status: verdict(share >= 0.9),
 		},
 	}
 	if b.browser {
