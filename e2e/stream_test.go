@@ -13,6 +13,7 @@ import (
 	"github.com/lkrpc/lkrpc/example/agent"
 	agentv1 "github.com/lkrpc/lkrpc/example/gen/agent/v1"
 	lkrpc "github.com/lkrpc/lkrpc/runtime"
+	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
@@ -157,6 +158,33 @@ func TestServerStreamingGoToGo(t *testing.T) {
 			t.Fatal("the handler never stopped")
 		}
 		t.Logf("cancel reached the handler after %v", time.Unix(0, stopped.Load()).Sub(at).Round(time.Millisecond))
+	})
+
+	t.Run("a plain SDK peer", func(t *testing.T) {
+		// A stock server-sdk-go participant has no handler for lkrpc's
+		// topics and ignores the request: the call ends at the ack timeout
+		// with 1501 saying why.
+		srv.StockRoom(t, room, "stock", nil)
+		impatient, err := lkrpc.Connect(ctx, srv.URL, srv.Token(t, "impatient", room),
+			lkrpc.WithEngineOptions(engine.WithAckTimeout(2*time.Second)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer impatient.Close()
+		if _, err := impatient.WaitParticipant(ctx, "stock"); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		rs, err := impatient.CallStream(ctx, transport.StreamCall{Destination: "stock", Method: "forever"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer rs.Close()
+		_, err = rs.Recv()
+		if e, ok := rpcerr.From(err); !ok || e.Code != rpcerr.ConnectionTimeout || !strings.Contains(e.Data, "without lkrpc") {
+			t.Fatalf("streaming call to a stock SDK peer: %v, want 1501 saying it may not run lkrpc", err)
+		}
+		t.Logf("stock peer: %v after %v", err, time.Since(start).Round(time.Millisecond))
 	})
 
 	t.Run("handler leaves", func(t *testing.T) {
