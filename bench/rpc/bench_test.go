@@ -128,8 +128,8 @@ func TestSelectRows(t *testing.T) {
 	if got, err := selectRows("3"); err != nil || len(got) != 1 || got[0].server {
 		t.Fatalf("row 3 (the generator's, no server): %v, %v", got, err)
 	}
-	if _, err := selectRows("8"); err == nil || !strings.Contains(err.Error(), "1 to 7") {
-		t.Fatalf("row 8: err = %v, want one listing the rows", err)
+	if _, err := selectRows("9"); err == nil || !strings.Contains(err.Error(), "1 to 8") {
+		t.Fatalf("row 9: err = %v, want one listing the rows", err)
 	}
 }
 
@@ -139,5 +139,21 @@ func TestGeomean(t *testing.T) {
 	}
 	if got := geomean(nil); got != 0 {
 		t.Fatalf("geomean() = %v, want 0", got)
+	}
+}
+
+func TestStampedMessagesKeepTheirSizeAndTime(t *testing.T) {
+	body := strings.Repeat("x", 100)
+	before := time.Now()
+	msg := stamped(body)
+	if len(msg) != len(body) {
+		t.Fatalf("stamped message of %d bytes, want %d", len(msg), len(body))
+	}
+	at, err := sentAt(msg)
+	if err != nil || at.Before(before.Truncate(time.Nanosecond)) || at.After(time.Now()) {
+		t.Fatalf("sentAt = %v, %v; stamped after %v", at, err, before)
+	}
+	if _, err := sentAt("short"); err == nil {
+		t.Fatal("a message shorter than the stamp read as stamped")
 	}
 }

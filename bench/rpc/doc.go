@@ -26,4 +26,6 @@
 //	6  1000 concurrent calls: lkrpc vs stock PerformRpc, calls per second
 //	7  thresholds: v1 packet vs v2 stream to a protocol-1 peer (WithPacketThreshold)
 //	   and compress vs not for small payloads (WithCompressMin)
+//	8  server streaming: messages/s and per-message latency of a stream vs one
+//	   unary call per message of the same size (Go↔Go through the server)
 package main

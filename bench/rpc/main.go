@@ -33,10 +33,11 @@ var allRows = []rowSpec{
 	{"5", false, inProcess},
 	{"6", true, concurrency},
 	{"7", true, thresholds},
+	{"8", true, streaming},
 }
 
 func main() {
-	rows := flag.String("rows", "1,2,3,4,5,6,7", "comma-separated rows to run")
+	rows := flag.String("rows", "1,2,3,4,5,6,7,8", "comma-separated rows to run")
 	scale := flag.Float64("scale", 1, "multiplies every sample count (0.2 for a quick look)")
 	noBrowser := flag.Bool("no-browser", false, "skip the Go↔browser figures of row 2")
 	cpuProfile := flag.String("cpuprofile", "", "write a CPU profile of the rows (this process: lkrpc's and the stock SDK's peers, not the server) to `file`")
@@ -118,7 +119,7 @@ func selectRows(list string) ([]rowSpec, error) {
 		id = strings.TrimSpace(id)
 		i := slices.IndexFunc(allRows, func(r rowSpec) bool { return r.id == id })
 		if i < 0 {
-			return nil, fmt.Errorf("no row %q (rows: 1 to 7)", id)
+			return nil, fmt.Errorf("no row %q (rows: 1 to 8)", id)
 		}
 		out = append(out, allRows[i])
 	}
