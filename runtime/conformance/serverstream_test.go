@@ -366,3 +366,21 @@ func TestStream_EngineCloseEndsCallsAndHandlers(t *testing.T) {
 		t.Fatalf("a call on a closed engine: %v, want 1503", err)
 	}
 }
+
+func TestStream_CallerClosingTellsTheHandlerAtOnce(t *testing.T) {
+	p := newStreamPair(t)
+	h := newCancelled()
+	registerStream(t, p.bob, "forever", h.forever)
+	rs := callStream(t, p.alice, transport.StreamCall{Method: "forever"})
+	if _, err := rs.Recv(); err != nil {
+		t.Fatal(err)
+	}
+	// alice's engine closes while her link stays in the room: only her
+	// cancel can tell bob, not a leave.
+	start := time.Now()
+	_ = p.alice.Close()
+	h.within(t, start, time.Second)
+	if _, err := drain(rs); rpcerr.Code(err) != rpcerr.RecipientDisconnected {
+		t.Fatalf("the caller's own call after Close: %v, want 1503", err)
+	}
+}

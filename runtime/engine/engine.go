@@ -170,11 +170,13 @@ func (e *Engine) RegisterStream(method string, h transport.StreamHandler) (unreg
 // is harmless.
 func (e *Engine) Close() error {
 	e.closeOnce.Do(func() {
+		// Before anything else closes: the handlers streaming to us hear it
+		// now rather than when the room reports our leave (seconds later).
+		e.leaveStreamCalls(rpcerr.New(rpcerr.RecipientDisconnected, "engine closed"), leaveBound)
 		e.mu.Lock()
 		e.closed = true
 		e.mu.Unlock()
 		e.pending.detachAll(rpcerr.New(rpcerr.RecipientDisconnected, "engine closed"))
-		e.streamCalls.closeAll(rpcerr.New(rpcerr.RecipientDisconnected, "engine closed"))
 		e.end(nil)
 		e.endLife()
 		e.wg.Wait()

@@ -72,6 +72,27 @@ func (e *Engine) checkServes(dest, service string) error {
 		fmt.Sprintf("participant %s does not serve %s: it advertises %q", dest, service, value))
 }
 
+// leaveBound bounds how long Close spends telling handlers that its
+// streaming calls end.
+const leaveBound = 500 * time.Millisecond
+
+// leaveStreamCalls ends every streaming call with reason and tells each
+// running handler, within bound in all (the engine is closing; goroutines
+// it would start for that are refused from now on).
+func (e *Engine) leaveStreamCalls(reason *rpcerr.Error, bound time.Duration) {
+	running := e.streamCalls.closeAll(reason)
+	if len(running) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), bound)
+	defer cancel()
+	for _, sc := range running {
+		if _, err := e.sendStream(ctx, e.controlStream(sc.dest, sc.id, opCancel, 0), e.streamSendOptions(sc.dest)); err != nil {
+			e.log.Debug("lkrpc: telling a handler that its streaming call ends failed", "to", sc.dest, "call_id", sc.id, "err", err)
+		}
+	}
+}
+
 // noStreamAck is how a streaming call ends when no reply stream opened
 // within the ack timeout.
 func (e *Engine) noStreamAck(sc *streamCall) error {
@@ -216,12 +237,13 @@ const (
 )
 
 // fail ends the call with err unless it has ended. Messages that arrived
-// before stay readable unless dropUnread; Recv returns err after them.
-func (sc *streamCall) fail(err error, how ending) {
+// before stay readable unless dropUnread; Recv returns err after them. It
+// reports whether it ended a call whose handler had not ended its reply.
+func (sc *streamCall) fail(err error, how ending) bool {
 	sc.mu.Lock()
 	if sc.end != nil {
 		sc.mu.Unlock()
-		return
+		return false
 	}
 	sc.end = err
 	if how&dropUnread != 0 {
@@ -232,9 +254,10 @@ func (sc *streamCall) fail(err error, how ending) {
 			t.Stop()
 		}
 	}
-	tell := how&tellHandler != 0 && !sc.handled
+	running := !sc.handled
 	sc.mu.Unlock()
-	sc.finish(tell)
+	sc.finish(how&tellHandler != 0 && running)
+	return running
 }
 
 // succeed ends the call as the handler's end frame says.

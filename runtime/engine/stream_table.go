@@ -54,16 +54,21 @@ func (t *streamCallTable) failTo(dest string, err func() error) {
 	}
 }
 
-// closeAll ends every call with reason and refuses new ones.
-func (t *streamCallTable) closeAll(reason *rpcerr.Error) {
+// closeAll ends every call with reason, refuses new ones, and returns the
+// calls it ended whose handlers had not ended their replies.
+func (t *streamCallTable) closeAll(reason *rpcerr.Error) []*streamCall {
 	t.mu.Lock()
 	if t.closed == nil {
 		t.closed = reason
 	}
 	t.mu.Unlock()
+	var running []*streamCall
 	for _, sc := range t.matching(func(*streamCall) bool { return true }) {
-		sc.fail(reason, 0)
+		if sc.fail(reason, 0) {
+			running = append(running, sc)
+		}
 	}
+	return running
 }
 
 func (t *streamCallTable) matching(keep func(*streamCall) bool) []*streamCall {
