@@ -171,8 +171,8 @@ func TestPayloadLimit(t *testing.T) {
 	if len(evs) != 1 || a.Open() != 1 {
 		t.Fatalf("setup: %s", kinds(evs))
 	}
-	if st := a.streams[streamKey{"s", "2"}]; int64(cap(st.content.b)) > lim.MaxPayloadBytes {
-		t.Fatalf("buffer capacity %d beyond the %d limit", cap(st.content.b), lim.MaxPayloadBytes)
+	if st := a.streams[streamKey{"s", "2"}]; int64(st.content.len()) > lim.MaxPayloadBytes {
+		t.Fatalf("stream holds %d bytes, beyond the %d limit", st.content.len(), lim.MaxPayloadBytes)
 	}
 	wantFailure(t, a, feed(a, chunk("s", "2", 1, make([]byte, 41))), ErrTooLarge)
 

@@ -89,7 +89,7 @@ type stream struct {
 	order      uint64
 	compressed bool
 	next       uint64     // the chunk index expected next
-	content    growBuffer // text, or compressed bytes
+	content    chunkList // text, or compressed bytes
 }
 
 // NewAssembler returns an Assembler. accept decides, at header time, which

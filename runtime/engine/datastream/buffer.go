@@ -51,6 +51,37 @@ func (g *growBuffer) bytes() []byte { return g.b }
 // bytesToString returns the bytes as a string without copying them: a payload can
 // be tens of MiB and the buffer is dropped right after, never written
 // again, which is the condition unsafe.String requires.
+// chunkList holds an open stream's chunks as they arrived, without copying
+// them (the receiver owns its packets): what a stream holds is the bytes
+// received, never the up to twice as many a doubling buffer holds while
+// it grows, nor the copies it leaves behind. The whole content is put
+// together once, at the trailer.
+type chunkList struct {
+	parts [][]byte
+	n     int
+}
+
+func (c *chunkList) append(p []byte) {
+	if len(p) > 0 {
+		c.parts = append(c.parts, p)
+		c.n += len(p)
+	}
+}
+
+func (c *chunkList) len() int { return c.n }
+
+// bytes returns the content in one fresh slice of its exact size (fresh
+// even for one chunk: the result becomes a string that must not share the
+// packet's memory) and lets the chunks go.
+func (c *chunkList) bytes() []byte {
+	out := make([]byte, 0, c.n)
+	for _, p := range c.parts {
+		out = append(out, p...)
+	}
+	c.parts = nil
+	return out
+}
+
 // stringBytes returns the bytes of s without copying them, for content
 // that is only ever read (Encode's packets are read-only). An empty s gives
 // an empty, non-nil slice, as []byte(s) does.

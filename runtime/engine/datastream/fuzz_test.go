@@ -139,10 +139,15 @@ func FuzzReassembly(f *testing.F) {
 			if a.buffered > fuzzLimits.MaxBufferedBytes || a.buffered < 0 {
 				t.Fatalf("buffered %d", a.buffered)
 			}
+			var held int64
 			for _, st := range a.streams {
-				if int64(cap(st.content.b)) > fuzzLimits.MaxPayloadBytes {
-					t.Fatalf("stream buffer capacity %d over the limit", cap(st.content.b))
+				if int64(st.content.len()) > fuzzLimits.MaxPayloadBytes {
+					t.Fatalf("stream holds %d bytes, over the limit", st.content.len())
 				}
+				held += int64(st.content.len())
+			}
+			if held != a.buffered {
+				t.Fatalf("streams hold %d bytes, buffered says %d", held, a.buffered)
 			}
 		}
 		in := &fuzzBytes{data}

@@ -100,7 +100,8 @@ func (ps *Packets) Next() *livekit.DataPacket {
 			}
 		} else if text := p.out.Text; ps.off < len(text) {
 			end := textCut(text, ps.off, p.chunkBytes)
-			pkt = p.chunkPacket(ps.index, []byte(text[ps.off:end]))
+			// Read-only packets: the chunk shares the text's memory.
+			pkt = p.chunkPacket(ps.index, stringBytes(text[ps.off:end]))
 			ps.off = end
 		}
 		if pkt != nil {

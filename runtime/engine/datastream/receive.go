@@ -38,12 +38,6 @@ func (a *Assembler) onHeader(sender string, h *livekit.DataStream_Header) []Even
 		order:      a.opened,
 		compressed: h.Compression == livekit.DataStream_DEFLATE_RAW,
 	}
-	// A plain stream buffers at most what its header announces; a
-	// compressed one at most the payload limit (checked per chunk too).
-	st.content.max = a.lim.MaxPayloadBytes
-	if h.TotalLength != nil && !st.compressed {
-		st.content.max = int64(*h.TotalLength)
-	}
 	a.streams[key] = st
 	a.perSender[sender]++
 	return events
