@@ -89,6 +89,51 @@ func TestSynthRequest(t *testing.T) {
 	}
 }
 
+var synthWideOut = flag.String("synth-wide-out", "",
+	"write the serialized wide CodeGeneratorRequest (synth.Wide: WideFiles files of WideServices × WideMethods, "+
+		"comments on every element, well-known-type imports) to this file, to feed the same input to other plugins")
+
+// The wide request bench/gen feeds every plugin besides the 500×10 one.
+const WideFiles, WideServices, WideMethods = 50, 2, 5
+
+// TestSynthWideRequest checks that a wide request generates one file per
+// proto file with every method, and that the well-known types are
+// imported, not generated; with -synth-wide-out it writes the bench's.
+func TestSynthWideRequest(t *testing.T) {
+	const files, services, methods = 3, 2, 4
+	gen, err := protogen.Options{}.New(synth.Wide(files, services, methods))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Generate(gen); err != nil {
+		t.Fatal(err)
+	}
+	resp := gen.Response()
+	if resp.GetError() != "" || len(resp.GetFile()) != files {
+		t.Fatalf("error %q, %d files generated, want %d", resp.GetError(), len(resp.GetFile()), files)
+	}
+	invokes := 0
+	for _, f := range resp.GetFile() {
+		invokes += strings.Count(f.GetContent(), "lkrpc.Call[")
+		if !strings.Contains(f.GetContent(), "google.golang.org/protobuf/types/known/emptypb") {
+			t.Errorf("%s does not import emptypb", f.GetName())
+		}
+	}
+	if invokes != files*services*methods {
+		t.Errorf("%d client methods generated, want %d", invokes, files*services*methods)
+	}
+	if *synthWideOut != "" {
+		wire, err := proto.Marshal(synth.Wide(WideFiles, WideServices, WideMethods))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(*synthWideOut, wire, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("wrote %d bytes to %s", len(wire), *synthWideOut)
+	}
+}
+
 // TestPeakRSS500x10 builds the plugin binary and runs it once, as protoc
 // would, on the serialized 500×10 request, and reports the child's peak
 // resident memory. It fails if the run fails or uses more than 1 GiB.

@@ -31,7 +31,7 @@ var baselines = []baseline{
 	{"protoc-gen-connect-go", "connectrpc.com/connect", "cmd/protoc-gen-connect-go", "v1.21.1"},
 }
 
-// lkrpcName is the plugin under test; goGRPCName sets the memory target.
+// lkrpcName is the plugin under test; goGRPCName is one of the baselines.
 const (
 	lkrpcName  = "protoc-gen-lkrpc"
 	goGRPCName = "protoc-gen-go-grpc"

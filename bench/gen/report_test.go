@@ -51,10 +51,11 @@ func TestJudge(t *testing.T) {
 		fastest, memory bool
 		detailMentions  string
 	}{
-		{"all met", []row{{lkrpcName, 80, 70}, {"protoc-gen-psrpc", 100, 50}, {goGRPCName, 140, 90}}, true, true, ""},
-		{"slower than psrpc", []row{{lkrpcName, 120, 70}, {"protoc-gen-psrpc", 100, 50}, {goGRPCName, 140, 90}}, false, true, "protoc-gen-psrpc"},
+		{"all met", []row{{lkrpcName, 80, 40}, {"protoc-gen-psrpc", 100, 50}, {goGRPCName, 140, 90}}, true, true, ""},
+		{"slower than psrpc", []row{{lkrpcName, 120, 40}, {"protoc-gen-psrpc", 100, 50}, {goGRPCName, 140, 90}}, false, true, "protoc-gen-psrpc"},
+		{"more memory than the lowest baseline", []row{{lkrpcName, 80, 51}, {"protoc-gen-psrpc", 100, 50}, {goGRPCName, 140, 90}}, true, false, "protoc-gen-psrpc's 50.0 MiB"},
 		{"a tie is not faster", []row{{lkrpcName, 140, 70}, {goGRPCName, 140, 90}}, false, true, goGRPCName},
-		{"more memory than go-grpc", []row{{lkrpcName, 80, 91}, {goGRPCName, 140, 90}}, true, false, "91.0 MiB vs 90.0 MiB"},
+		{"more memory than go-grpc", []row{{lkrpcName, 80, 91}, {goGRPCName, 140, 90}}, true, false, "91.0 MiB vs protoc-gen-go-grpc's 90.0 MiB"},
 		{"equal memory is met", []row{{lkrpcName, 80, 90}, {goGRPCName, 140, 90}}, true, true, ""},
 	}
 	for _, tc := range tests {
@@ -102,7 +103,8 @@ func TestReport(t *testing.T) {
 }
 
 func TestSummaryRows(t *testing.T) {
-	rows := summaryRows(results(row{lkrpcName, 120, 60}, row{"protoc-gen-psrpc", 80, 40}, row{goGRPCName, 160, 90}))
+	rows := summaryRows(results(row{lkrpcName, 120, 60}, row{"protoc-gen-psrpc", 80, 40}, row{goGRPCName, 160, 90}),
+		"500 services × 10 unary methods", [2]string{"3a", "3b"})
 	if len(rows) != 2 {
 		t.Fatalf("%d rows, want 3a and 3b: %+v", len(rows), rows)
 	}
@@ -112,7 +114,9 @@ func TestSummaryRows(t *testing.T) {
 		!strings.Contains(time.Baseline, "protoc-gen-psrpc 0.80 s") || !strings.Contains(time.Figure, "1.20 s wall") {
 		t.Errorf("row 3a = %+v", time)
 	}
-	if mem.ID != "3b" || mem.Status != "PASS" || mem.Ratio != 60.0/90 || !strings.Contains(mem.Baseline, "90.0 MiB") {
+	// The memory ratio is against the lowest baseline: 60 MiB / 40 MiB.
+	if mem.ID != "3b" || mem.Status != "FAIL" || mem.Ratio != 60.0/40 || !strings.Contains(mem.Baseline, "protoc-gen-psrpc 40.0 MiB") ||
+		!strings.Contains(time.Figure, "500 services × 10 unary methods") {
 		t.Errorf("row 3b = %+v", mem)
 	}
 }

@@ -12,6 +12,8 @@ import (
 // request is the serialized CodeGeneratorRequest every plugin is fed, with
 // what a correct response must hold.
 type request struct {
+	label        string // what it is, for the tables
+	ids          [2]string
 	wire         []byte
 	services     int
 	methods      int
@@ -27,10 +29,21 @@ type request struct {
 // plugins accept, and no plugin-specific options: psrpc, go-grpc and
 // connect-go generate plain services without any.
 func writeRequest(root, path string) (request, error) {
-	cmd := exec.Command("go", "test", "./generator", "-run", "^TestSynthRequest$", "-count=1", "-synth-out", path)
+	return writeRequestWith(root, path, "TestSynthRequest", "-synth-out")
+}
+
+// writeWideRequest is writeRequest for the wide request (synth.Wide: 50
+// files of 2 services × 5 methods, a comment on every element,
+// well-known-type imports), written by TestSynthWideRequest.
+func writeWideRequest(root, path string) (request, error) {
+	return writeRequestWith(root, path, "TestSynthWideRequest", "-synth-wide-out")
+}
+
+func writeRequestWith(root, path, test, flag string) (request, error) {
+	cmd := exec.Command("go", "test", "./generator", "-run", "^"+test+"$", "-count=1", flag, path)
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
-		return request{}, fmt.Errorf("writing the request with TestSynthRequest: %w\n%s", err, out)
+		return request{}, fmt.Errorf("writing the request with %s: %w\n%s", test, err, out)
 	}
 	wire, err := os.ReadFile(path)
 	if err != nil {
