@@ -83,7 +83,9 @@ func signalDropsMidCall(t *testing.T, dropper, topic string) {
 func TestSFUCallerSignalLostForGood(t *testing.T) {
 	v := newEnv(t)
 	proxy := v.srv.SignalProxy(t)
-	alice := v.member("alice", proxy.ConnectLink(t, v.room, "alice"), uncompressed)
+	// Rejoining off, or alice would join again through the proxy's refusal
+	// for WithReconnect's 30 s before giving up.
+	alice := v.member("alice", proxy.ConnectLink(t, v.room, "alice", rtc.WithReconnect(0)), uncompressed)
 	bob := v.join("bob", uncompressed)
 	cancelled := bob.serveUntilCancelled(t)
 	meet(t, alice, bob)

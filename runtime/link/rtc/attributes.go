@@ -73,29 +73,57 @@ func (r *requests) answer(res *livekit.RequestResponse) {
 // SetAttributes merges attrs into the local participant's attributes (a
 // key given "" is deleted) and waits for the server's answer. It implements
 // link.AttributeSetter: a refusal wraps link.ErrAttributesRefused and, for a
-// token without the grant, names canUpdateOwnMetadata.
+// token without the grant, names canUpdateOwnMetadata. While the link
+// rejoins the room it waits for the new session (within ctx); what it
+// applied is applied again after every later rejoin.
 func (l *Link) SetAttributes(ctx context.Context, attrs map[string]string) error {
+	for {
+		l.mu.Lock()
+		s, changed := l.cur, l.changed
+		l.mu.Unlock()
+		if l.isEnded() {
+			return fmt.Errorf("rtc: set attributes: %w: %w", link.ErrClosed, l.endErr)
+		}
+		if s != nil && s.ready.Load() {
+			if err := l.updateAttributes(ctx, s, attrs); err != nil {
+				return err
+			}
+			l.mu.Lock()
+			if l.setAttrs == nil {
+				l.setAttrs = map[string]string{}
+			}
+			maps.Copy(l.setAttrs, attrs)
+			l.mu.Unlock()
+			l.mergeLocalAttributes(attrs)
+			return nil
+		}
+		select {
+		case <-changed: // the rejoin is done, or the link ended
+		case <-ctx.Done():
+			return fmt.Errorf("rtc: set attributes: the link is reconnecting: %w", ctx.Err())
+		}
+	}
+}
+
+// updateAttributes sends the update on s's signal connection and waits for
+// the answer.
+func (l *Link) updateAttributes(ctx context.Context, s *session, attrs map[string]string) error {
 	id, answer := l.requests.add()
 	defer l.requests.remove(id)
 	msg := l.sig.SignalUpdateParticipantMetadata(&livekit.UpdateParticipantMetadata{
 		Attributes: maps.Clone(attrs),
 		RequestId:  id,
 	})
-	if l.isEnded() {
-		return fmt.Errorf("rtc: set attributes: %w: %w", link.ErrClosed, l.endErr)
-	}
-	if err := l.transport.SendMessage(msg); err != nil {
+	if err := s.sendSignal(msg); err != nil {
 		return fmt.Errorf("rtc: set attributes: send the update: %w", err)
 	}
 	select {
 	case res := <-answer:
-		if err := refusal(res); err != nil {
-			return err
-		}
-		l.mergeLocalAttributes(attrs)
-		return nil
+		return refusal(res)
 	case <-l.ended:
 		return fmt.Errorf("rtc: set attributes: %w: %w", link.ErrClosed, l.endErr)
+	case <-s.down:
+		return fmt.Errorf("rtc: set attributes: %w: %w", link.ErrClosed, s.downErr)
 	case <-ctx.Done():
 		return fmt.Errorf("rtc: set attributes: no answer from the server: %w", ctx.Err())
 	}

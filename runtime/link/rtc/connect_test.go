@@ -21,14 +21,16 @@ import (
 func TestConnectRejectsBadOptions(t *testing.T) {
 	ctx := context.Background()
 	for name, opt := range map[string]rtc.Option{
-		"protocol 3":        rtc.WithClientProtocol(3),
-		"negative protocol": rtc.WithClientProtocol(-1),
-		"small high water":  rtc.WithSendBuffer(1024, 0),
-		"low above high":    rtc.WithSendBuffer(128<<10, 256<<10),
-		"zero queue":        rtc.WithMaxQueuedBytes(0),
-		"zero leave wait":   rtc.WithLeaveTimeout(0),
-		"zero connect wait": rtc.WithConnectTimeout(0),
-		"nil logger":        rtc.WithLogger(nil),
+		"protocol 3":         rtc.WithClientProtocol(3),
+		"negative protocol":  rtc.WithClientProtocol(-1),
+		"small high water":   rtc.WithSendBuffer(1024, 0),
+		"low above high":     rtc.WithSendBuffer(128<<10, 256<<10),
+		"zero queue":         rtc.WithMaxQueuedBytes(0),
+		"zero leave wait":    rtc.WithLeaveTimeout(0),
+		"zero connect wait":  rtc.WithConnectTimeout(0),
+		"nil logger":         rtc.WithLogger(nil),
+		"negative reconnect": rtc.WithReconnect(-time.Second),
+		"nil state handler":  rtc.WithStateHandler(nil),
 	} {
 		if l, err := rtc.Connect(ctx, "ws://127.0.0.1:1", "token", opt); err == nil || !strings.HasPrefix(err.Error(), "rtc: ") {
 			if l != nil {
@@ -42,6 +44,19 @@ func TestConnectRejectsBadOptions(t *testing.T) {
 	}
 	if _, err := rtc.Connect(ctx, "ws://127.0.0.1:1", ""); err == nil {
 		t.Error("Connect without a token succeeded")
+	}
+}
+
+// Each invalid recovery option is an error naming the option.
+func TestRecoveryOptionErrorsNameTheOption(t *testing.T) {
+	for name, opt := range map[string]rtc.Option{
+		"WithReconnect":    rtc.WithReconnect(-time.Second),
+		"WithStateHandler": rtc.WithStateHandler(nil),
+	} {
+		_, err := rtc.Connect(context.Background(), "ws://127.0.0.1:1", "token", opt)
+		if err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("Connect with a bad %s = %v, want an error naming it", name, err)
+		}
 	}
 }
 

@@ -23,13 +23,28 @@
 //     capabilities, kind (STANDARD, AGENT, SIP, …) and attributes, kept
 //     current by Updated events (lkrpc's authorizers decide on them).
 //   - Close leaves cleanly (LeaveRequest, then the server's own Leave reply).
-//   - A dropped signal connection is resumed (same session and SID; the data
-//     channel keeps flowing meanwhile) for up to WithResumeTimeout. What
-//     cannot be resumed ends the link: a failed ICE transport or closed data
-//     channel (ErrTransportFailed: an ICE restart is not implemented), a
-//     server-initiated leave (ErrRemovedByServer), a resume that keeps
-//     failing (ErrSignalLost). The receiver then gets Disconnected(err) and
-//     the engine fails its pending calls; a new Connect is the way back.
+//   - It recovers by itself, as LiveKit's SDKs do (recovery.go). A dropped
+//     signal connection, a failed ICE transport or a server's Leave with
+//     action RESUME is resumed: same session and SID, a new signal
+//     connection, and an ICE restart when ICE had failed (a new offer with
+//     fresh credentials; the data channel carries on), for up to
+//     WithResumeTimeout. When that fails or is refused (a restarted server
+//     no longer knows the session), when the server's Leave says RECONNECT,
+//     or when the data channel itself closed, the link rejoins: a new
+//     session under the same identity, advertising the same client
+//     protocol, capabilities, metadata and attributes (those SetAttributes
+//     applied are applied again), with a bounded backoff, for up to
+//     WithReconnect. The Link stays the same object, so the engine keeps its
+//     registrations. During a rejoin every remote participant is reported
+//     Left (calls in flight end once with 1503) and Send fails with
+//     link.ErrClosed and ErrReconnecting; afterwards the participants
+//     present are reported Joined. WithStateHandler is told each step
+//     (reconnecting, reconnected, gave up), which is also logged.
+//   - The link ends only by Close, a server's Leave with action DISCONNECT
+//     or a room move (ErrRemovedByServer), or recovery given up
+//     (ErrReconnectFailed, or ErrSignalLost / ErrTransportFailed with
+//     rejoining off). The receiver then gets Disconnected(err) and the
+//     engine fails its pending calls; a new Connect is the way back.
 //
 // pion logs through server-sdk-go's process-wide logger, which this package
 // leaves to the application. Call SetSDKLogger(QuietSDKLogger()) (or pass a

@@ -21,12 +21,20 @@ var (
 	// not be resumed.
 	ErrSignalLost = errors.New("rtc: signal connection lost")
 	// ErrTransportFailed: ICE or the peer connection failed, or the
-	// reliable data channel closed (an ICE restart is not implemented:
-	// connect again).
+	// reliable data channel closed, and recovering was off or failed.
 	ErrTransportFailed = errors.New("rtc: peer connection failed")
 	// ErrRemovedByServer: the server ended the session (a Leave we did not
 	// ask for, or the room moved).
 	ErrRemovedByServer = errors.New("rtc: the server ended the session")
+	// ErrReconnecting is wrapped (with link.ErrClosed) by what Send returns
+	// while the link rejoins the room, and by the sends that were under way
+	// on the session it dropped: the engine fails those calls with 1503.
+	ErrReconnecting = errors.New("rtc: reconnecting to the room")
+	// ErrReconnectFailed: the link lost its session and could not get back
+	// within WithReconnect's time (or the server refused the rejoin). The
+	// error also wraps what made the link reconnect and the last attempt's
+	// error.
+	ErrReconnectFailed = errors.New("rtc: reconnecting failed")
 )
 
 // JoinError is a join the server refused, with the reason it gave on its

@@ -42,11 +42,19 @@ func (l *Link) end(err error) {
 		if err != nil && !errors.Is(err, ErrClosed) {
 			l.log.Infow("participant link ended", "error", err)
 		}
+		// A rejoin installs its session under l.mu only while the link has
+		// not ended: this one is the last.
+		l.mu.Lock()
+		s := l.cur
+		l.notifyChangedLocked()
+		l.mu.Unlock()
+		if s != nil {
+			s.shut(err)
+		}
 		go func() {
-			if l.transport != nil {
-				l.transport.Close()
+			if s != nil {
+				s.close()
 			}
-			l.pc.close()
 			delivered := err
 			if errors.Is(err, ErrClosed) {
 				delivered = nil // a clean Close is reported as nil
@@ -66,18 +74,38 @@ func (l *Link) end(err error) {
 // Leave's reason is the better error.
 const transportGrace = 500 * time.Millisecond
 
-// transportFailed ends the link with err unless the signal connection ends
-// it with a reason first (see transportGrace).
-func (l *Link) transportFailed(err error) {
+// transportFailed recovers s after its peer connection failed (an ICE
+// restart, or a rejoin when the data channel itself is gone: fatal), unless
+// the signal connection explains the failure first (see transportGrace).
+func (l *Link) transportFailed(s *session, err error, fatal bool) {
 	l.goBackground(func() {
 		t := time.NewTimer(transportGrace)
 		defer t.Stop()
 		select {
 		case <-t.C:
-			l.end(err)
+			if !fatal && s.pc.iceConnected() {
+				// Reported late: pion tells of a failure 15 s after the
+				// path went quiet, by when a resume (the server's Leave
+				// with action RESUME comes at about the same time) may have
+				// restarted ICE already.
+				l.log.Debugw("transport failure reported, but ICE is connected again", "error", err)
+				return
+			}
+			l.recover(s, fatal, err)
 		case <-l.ended:
+		case <-s.down:
 		}
 	})
+}
+
+// sessionFailed: something about s cannot be repaired in place (a
+// description the peer connection refused): rejoin, or end.
+func (l *Link) sessionFailed(s *session, err error) {
+	if !l.hasJoined() {
+		l.end(err) // Connect has not returned: it fails with err
+		return
+	}
+	l.recover(s, true, err)
 }
 
 // goBackground runs fn on its own goroutine unless the link has ended; Done
@@ -108,11 +136,17 @@ func (l *Link) Close() error {
 			return
 		}
 		l.leaving.Store(true)
+		s := l.current()
+		if s == nil || !s.ready.Load() {
+			// Between sessions (a rejoin under way): nobody to tell.
+			l.end(ErrClosed)
+			return
+		}
 		leave := &livekit.LeaveRequest{
 			Reason: livekit.DisconnectReason_CLIENT_INITIATED,
 			Action: livekit.LeaveRequest_DISCONNECT,
 		}
-		if err := l.transport.SendMessage(l.sig.SignalLeaveRequest(leave)); err != nil {
+		if err := s.sendSignal(l.sig.SignalLeaveRequest(leave)); err != nil {
 			l.log.Debugw("could not send leave", "error", err)
 		} else {
 			timer := time.NewTimer(l.cfg.leaveTimeout)

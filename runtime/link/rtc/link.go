@@ -10,37 +10,35 @@ import (
 
 	"github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/logger"
-	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/livekit/server-sdk-go/v2/signalling"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/lkrpc/lkrpc/runtime/link"
 )
 
 // Link is one data-only participant in a real LiveKit room. It implements
-// link.Link; create it with Connect.
+// link.Link; create it with Connect. It stays the same object across
+// resumes and rejoins (recovery.go), so whatever is attached to it keeps
+// working.
 type Link struct {
 	cfg   config
 	log   logger.Logger
-	url   string                 // kept with the token for a future resume
+	url   string                 // kept with the token for resumes and rejoins
 	token atomic.Pointer[string] // the server may refresh it
 
-	sig       *advertisingSignalling
-	transport signalling.SignalTransport
-	pc        *peerConn
-	out       *sender
-	in        *inbox
-	dedup     *dedup
-	requests  requests // signal requests waiting for the server's RequestResponse (attributes.go)
+	sig      *advertisingSignalling
+	in       *inbox
+	dedup    *dedup
+	requests requests // signal requests waiting for the server's RequestResponse (attributes.go)
 
 	mu           sync.Mutex
+	cur          *session // nil while a rejoin is under way
 	local        link.Participant
 	joined       bool
-	participants *participantTable
-	changed      chan struct{} // closed and replaced on each participant change
-
-	opened   chan struct{} // the reliable channel opened
-	openOnce sync.Once
+	participants *participantTable // nil while a rejoin is under way
+	changed      chan struct{}     // closed and replaced on each participant or session change
+	setAttrs     map[string]string // what SetAttributes applied ("" deletes), re-applied after a rejoin
+	recovering   bool              // a recovery goroutine runs (recovery.go)
+	wantRejoin   bool              // it must rejoin rather than resume
 
 	ended    chan struct{} // closed when the link ends, for whatever reason
 	endOnce  sync.Once
@@ -48,9 +46,10 @@ type Link struct {
 	torndown chan struct{} // closed when the signal and peer connections are closed
 	finished chan struct{} // closed when torn down and the receiver has been told
 
-	resumes   atomic.Int32   // successful signal resumes (resume.go)
+	resumes   atomic.Int32   // successful resumes (recovery.go)
+	rejoins   atomic.Int32   // successful rejoins (recovery.go)
 	bgMu      sync.Mutex     // orders goBackground with the end
-	bg        sync.WaitGroup // background goroutines (resume, failure grace)
+	bg        sync.WaitGroup // background goroutines (recovery, failure grace)
 	leaving   atomic.Bool
 	leaveDone chan struct{} // the server answered our LeaveRequest (or hung up)
 	leaveOnce sync.Once
@@ -84,7 +83,6 @@ func Connect(ctx context.Context, url, token string, opts ...Option) (*Link, err
 		url:       url,
 		dedup:     newDedup(),
 		changed:   make(chan struct{}),
-		opened:    make(chan struct{}),
 		ended:     make(chan struct{}),
 		torndown:  make(chan struct{}),
 		finished:  make(chan struct{}),
@@ -96,35 +94,14 @@ func Connect(ctx context.Context, url, token string, opts ...Option) (*Link, err
 		signalling.NewSignallingJoinRequest(signalling.SignallingJoinRequestParams{Logger: cfg.sdkLog}),
 		cfg.clientProtocol, cfg.advertised())
 
-	var err error
-	l.pc, err = newPeerConn(cfg.sdkLog, l.sig, peerCallbacks{
-		sendSignal:  l.sendSignal,
-		onPacket:    l.onPacket,
-		onOpen:      func() { l.openOnce.Do(func() { close(l.opened) }) },
-		onFailure:   l.transportFailed,
-		ignoreClose: func() bool { return l.leaving.Load() || l.isEnded() },
-	})
+	s, err := l.newSession()
 	if err != nil {
 		l.in.close(err)
 		return nil, err
 	}
-	l.out = newSender(l.pc.reliable, cfg.highWater, cfg.lowWater, l.ended, func() error { return l.endErr })
+	l.cur = s
 
-	l.transport = signalling.NewSignalTransportWebSocket(signalling.SignalTransportWebSocketParams{
-		Logger:                 cfg.sdkLog,
-		Version:                lksdk.Version,
-		Protocol:               lksdk.PROTOCOL,
-		Signalling:             l.sig,
-		SignalTransportHandler: (*signalProcessor)(l),
-		SignalHandler: answeringHandler{
-			SignalHandler: signalling.NewSignalHandler(signalling.SignalHandlerParams{
-				Logger: cfg.sdkLog, Processor: (*signalProcessor)(l),
-			}),
-			requests: &l.requests,
-		},
-	})
-
-	if err := l.join(ctx, l.connectParams()); err != nil {
+	if err := l.join(ctx, s); err != nil {
 		return nil, l.abort(err)
 	}
 	if !l.hasJoined() {
@@ -133,7 +110,8 @@ func Connect(ctx context.Context, url, token string, opts ...Option) (*Link, err
 	}
 
 	select {
-	case <-l.opened:
+	case <-s.opened:
+		s.ready.Store(true)
 		return l, nil
 	case <-l.ended:
 		return nil, l.abort(l.endErr)
@@ -142,12 +120,15 @@ func Connect(ctx context.Context, url, token string, opts ...Option) (*Link, err
 	}
 }
 
-// join sends the JoinRequest and handles the JoinResponse (onJoinResponse),
-// explaining a refusal (see explainJoinFailure).
-func (l *Link) join(ctx context.Context, params signalling.ConnectParams) error {
+// join opens a signal connection for s, sends the JoinRequest and handles
+// the JoinResponse (onJoinResponse), explaining a refusal (see
+// explainJoinFailure).
+func (l *Link) join(ctx context.Context, s *session) error {
 	token := *l.token.Load()
-	err := l.runSignal(ctx, func() error {
-		return l.transport.Join(ctx, l.url, token, params, nil, l.pc.offer)
+	params := l.connectParams()
+	sc := s.newSignal()
+	err := runSignal(ctx, sc.t, func() error {
+		return sc.t.Join(ctx, l.url, token, params, nil, s.pc.offer)
 	})
 	switch {
 	case err == nil:
@@ -166,9 +147,13 @@ func (l *Link) abort(err error) error {
 	return err
 }
 
-func (l *Link) onJoinResponse(res *livekit.JoinResponse) error {
-	if err := l.pc.configure(res); err != nil {
-		l.end(err)
+// onJoinResponse sets up the session a JoinResponse answers: the first
+// join, or a rejoin (then the participants present are reported Joined:
+// the rejoin reported every earlier one Left).
+func (l *Link) onJoinResponse(sc *signalConn, res *livekit.JoinResponse) error {
+	s := sc.s
+	if err := s.pc.configure(res); err != nil {
+		l.sessionFailed(s, err)
 		return err
 	}
 	local := toParticipant(res.GetParticipant())
@@ -179,7 +164,8 @@ func (l *Link) onJoinResponse(res *livekit.JoinResponse) error {
 	l.mu.Lock()
 	l.local = local
 	l.participants = newParticipantTable(local.SID, local.Identity)
-	l.participants.apply(res.GetOtherParticipants()) // before Attach: no events
+	// Before Attach the inbox drops events (Attach reports who is present).
+	l.in.pushEvents(l.participants.apply(res.GetOtherParticipants()))
 	l.joined = true
 	l.notifyChangedLocked()
 	l.mu.Unlock()
@@ -187,18 +173,18 @@ func (l *Link) onJoinResponse(res *livekit.JoinResponse) error {
 	// Our offer must be in place before the server's answer can be read:
 	// nothing after the JoinResponse is read until Start. (Candidates that
 	// trickle meanwhile go out on the already open WebSocket.)
-	if err := l.pc.startICE(); err != nil {
-		l.end(err)
+	if err := s.pc.startICE(); err != nil {
+		l.sessionFailed(s, err)
 		return err
 	}
-	l.transport.Start()
+	sc.t.Start()
 	return nil
 }
 
-func (l *Link) onParticipantUpdate(infos []*livekit.ParticipantInfo) {
+func (l *Link) onParticipantUpdate(s *session, infos []*livekit.ParticipantInfo) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.participants == nil {
+	if l.participants == nil || l.cur != s {
 		return
 	}
 	events := l.participants.apply(infos)
@@ -219,11 +205,17 @@ func (l *Link) notifyChangedLocked() {
 }
 
 // onPacket runs on pion's data channel goroutine: decode, drop replays,
-// queue, return. It never waits for the receiver.
-func (l *Link) onPacket(data []byte, isString, reliable bool) {
+// queue, return. It never waits for the receiver. Packets of a dropped
+// session are not delivered: the rejoin has reported their senders Left.
+func (l *Link) onPacket(s *session, data []byte, isString, reliable bool) {
 	pkt, err := decodePacket(data, isString)
 	if err != nil {
 		l.log.Debugw("dropping undecodable data packet", "error", err, "bytes", len(data))
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.cur != s {
 		return
 	}
 	if reliable && l.dedup.seen(pkt) {
@@ -233,8 +225,6 @@ func (l *Link) onPacket(data []byte, isString, reliable bool) {
 		l.log.Warnw("receive queue full, dropping data packet", nil, "bytes", len(data), "limit", l.cfg.maxQueued)
 	}
 }
-
-func (l *Link) sendSignal(msg proto.Message) error { return l.transport.SendMessage(msg) }
 
 func (l *Link) setToken(token string) { l.token.Store(&token) }
 

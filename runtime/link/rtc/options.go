@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -35,6 +36,10 @@ const (
 	// DefaultResumeTimeout bounds the attempts to resume a dropped signal
 	// connection before the link ends with ErrSignalLost.
 	DefaultResumeTimeout = 10 * time.Second
+	// DefaultReconnectTimeout bounds the attempts to join the room again
+	// with a new session (after resuming failed or the server asked for a
+	// reconnect) before the link ends with ErrReconnectFailed.
+	DefaultReconnectTimeout = 30 * time.Second
 	// DefaultLeaveTimeout bounds how long Close waits for the server to
 	// answer the LeaveRequest.
 	DefaultLeaveTimeout = 2 * time.Second
@@ -44,33 +49,36 @@ const (
 type Option func(*config)
 
 type config struct {
-	clientProtocol int32
-	capabilities   []livekit.ClientInfo_Capability
-	highWater      uint64
-	lowWater       uint64
-	maxQueued      int
-	leaveTimeout   time.Duration
-	connectTimeout time.Duration
-	resumeTimeout  time.Duration
-	log            logger.Logger // the link's own logs
-	sdkLog         logger.Logger // server-sdk-go's signalling and peer connection: warnings up
-	attributes     map[string]string
-	metadata       string
-	errs           []error
+	clientProtocol   int32
+	capabilities     []livekit.ClientInfo_Capability
+	highWater        uint64
+	lowWater         uint64
+	maxQueued        int
+	leaveTimeout     time.Duration
+	connectTimeout   time.Duration
+	resumeTimeout    time.Duration
+	reconnectTimeout time.Duration
+	onState          func(StateChange)
+	log              logger.Logger // the link's own logs
+	sdkLog           logger.Logger // server-sdk-go's signalling and peer connection: warnings up
+	attributes       map[string]string
+	metadata         string
+	errs             []error
 }
 
 func defaultConfig() config {
 	return config{
-		clientProtocol: link.DefaultClientProtocol,
-		capabilities:   link.DefaultCapabilities(),
-		highWater:      DefaultHighWater,
-		lowWater:       DefaultLowWater,
-		maxQueued:      DefaultMaxQueuedBytes,
-		leaveTimeout:   DefaultLeaveTimeout,
-		connectTimeout: DefaultConnectTimeout,
-		resumeTimeout:  DefaultResumeTimeout,
-		log:            sdkLogger(slog.Default()),
-		sdkLog:         sdkLogger(warnings(slog.Default())),
+		clientProtocol:   link.DefaultClientProtocol,
+		capabilities:     link.DefaultCapabilities(),
+		highWater:        DefaultHighWater,
+		lowWater:         DefaultLowWater,
+		maxQueued:        DefaultMaxQueuedBytes,
+		leaveTimeout:     DefaultLeaveTimeout,
+		connectTimeout:   DefaultConnectTimeout,
+		resumeTimeout:    DefaultResumeTimeout,
+		reconnectTimeout: DefaultReconnectTimeout,
+		log:              sdkLogger(slog.Default()),
+		sdkLog:           sdkLogger(warnings(slog.Default())),
 	}
 }
 
@@ -144,9 +152,11 @@ func WithConnectTimeout(d time.Duration) Option {
 	}
 }
 
-// WithResumeTimeout bounds how long the link tries to resume a dropped
-// signal connection (default DefaultResumeTimeout); 0 disables resuming, so
-// the link ends with ErrSignalLost at once.
+// WithResumeTimeout bounds how long the link tries to resume its session
+// (a dropped signal connection, a failed transport: see recovery.go)
+// before it rejoins or, with WithReconnect(0), ends with ErrSignalLost
+// (default DefaultResumeTimeout); 0 disables resuming, so the link rejoins
+// at once, or ends at once with WithReconnect(0).
 func WithResumeTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d < 0 {
@@ -154,6 +164,36 @@ func WithResumeTimeout(d time.Duration) Option {
 			return
 		}
 		c.resumeTimeout = d
+	}
+}
+
+// WithReconnect bounds how long the link tries to join the room again with
+// a new session when its session cannot be resumed or the server asks for a
+// reconnect (default DefaultReconnectTimeout). The attempts back off from
+// 0 to 4 s apart; each is bounded by the connect timeout. 0 turns rejoining
+// off: the link then ends where it would have rejoined, as it did before
+// rejoining existed.
+func WithReconnect(maxTime time.Duration) Option {
+	return func(c *config) {
+		if maxTime < 0 {
+			c.errs = append(c.errs, fmt.Errorf("rtc: WithReconnect(%v): want >= 0", maxTime))
+			return
+		}
+		c.reconnectTimeout = maxTime
+	}
+}
+
+// WithStateHandler has fn told of the link's recovery: StateReconnecting
+// when it lost its session or signal connection, then StateReconnected or
+// StateGaveUp. fn runs on the recovery goroutine, one call at a time, and
+// must not block (nor call Close). The same steps are logged at info level.
+func WithStateHandler(fn func(StateChange)) Option {
+	return func(c *config) {
+		if fn == nil {
+			c.errs = append(c.errs, errors.New("rtc: WithStateHandler: nil function"))
+			return
+		}
+		c.onState = fn
 	}
 }
 

@@ -30,6 +30,9 @@ type peerConn struct {
 	offer     webrtc.SessionDescription // ours, sent in the JoinRequest
 
 	lastOfferID atomic.Uint32 // id of the server's latest offer, echoed in our answer
+
+	sig        signallingMessageMaker
+	sendSignal func(msg proto.Message) error
 }
 
 // peerCallbacks is what the peer connection reports to the link.
@@ -37,8 +40,8 @@ type peerCallbacks struct {
 	sendSignal  func(msg proto.Message) error // to the server over the signal connection
 	onPacket    func(data []byte, isString bool, reliable bool)
 	onOpen      func()
-	onFailure   func(err error)
-	ignoreClose func() bool // true while leaving: closes are expected then
+	onFailure   func(err error, fatal bool) // fatal: the data channel is gone, an ICE restart cannot help
+	ignoreClose func() bool                 // true while leaving: closes are expected then
 }
 
 // signallingMessageMaker is the part of signalling.Signalling the peer
@@ -56,7 +59,7 @@ func newPeerConn(log logger.Logger, sig signallingMessageMaker, cb peerCallbacks
 	}
 	// Without a logger PCTransport dereferences nil on its first log line.
 	t.SetLogger(log.WithValues("transport", livekit.SignalTarget_PUBLISHER))
-	p := &peerConn{transport: t}
+	p := &peerConn{transport: t, sig: sig, sendSignal: cb.sendSignal}
 	pc := t.PeerConnection()
 
 	ordered := true
@@ -75,7 +78,7 @@ func newPeerConn(log logger.Logger, sig signallingMessageMaker, cb peerCallbacks
 	p.lossy.OnMessage(func(m webrtc.DataChannelMessage) { cb.onPacket(m.Data, m.IsString, false) })
 	p.reliable.OnClose(func() {
 		if !cb.ignoreClose() {
-			cb.onFailure(fmt.Errorf("%w: the %s data channel closed", ErrTransportFailed, reliableLabel))
+			cb.onFailure(fmt.Errorf("%w: the %s data channel closed", ErrTransportFailed, reliableLabel), true)
 		}
 	})
 
@@ -91,13 +94,13 @@ func newPeerConn(log logger.Logger, sig signallingMessageMaker, cb peerCallbacks
 	pc.OnICEConnectionStateChange(func(s webrtc.ICEConnectionState) {
 		log.Debugw("ICE connection state", "state", s)
 		if s == webrtc.ICEConnectionStateFailed && !cb.ignoreClose() {
-			cb.onFailure(fmt.Errorf("%w: ICE failed", ErrTransportFailed))
+			cb.onFailure(fmt.Errorf("%w: ICE failed", ErrTransportFailed), false)
 		}
 	})
 	pc.OnConnectionStateChange(func(s webrtc.PeerConnectionState) {
 		log.Debugw("peer connection state", "state", s)
 		if s == webrtc.PeerConnectionStateFailed && !cb.ignoreClose() {
-			cb.onFailure(fmt.Errorf("%w: peer connection failed", ErrTransportFailed))
+			cb.onFailure(fmt.Errorf("%w: peer connection failed", ErrTransportFailed), false)
 		}
 	})
 	// The server may renegotiate by offering (it does not for a data-only
@@ -153,4 +156,44 @@ func (p *peerConn) startICE() error {
 
 func (p *peerConn) close() {
 	_ = p.transport.Close()
+}
+
+// iceConnected reports whether ICE has a working candidate pair.
+func (p *peerConn) iceConnected() bool {
+	switch p.transport.PeerConnection().ICEConnectionState() {
+	case webrtc.ICEConnectionStateConnected, webrtc.ICEConnectionStateCompleted:
+		return true
+	}
+	return false
+}
+
+// restartICE sends the server a new offer with fresh ICE credentials (an
+// ICE restart), as server-sdk-go's RTCEngine does after a resume: the
+// server answers on the signal connection (OnAnswer) and both sides gather
+// and check candidates again, while DTLS, SCTP and the data channels carry
+// on over the new pair. PCTransport's own restart (createAndSendOffer) is
+// unexported; its steps use pion's exported API and are repeated here.
+func (p *peerConn) restartICE() error {
+	pc := p.transport.PeerConnection()
+	if pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
+		// An offer of ours is still unanswered (an earlier restart): roll
+		// back to the last answer, as PCTransport does, so a new offer can
+		// be made.
+		if cur := pc.CurrentRemoteDescription(); cur != nil {
+			if err := pc.SetRemoteDescription(*cur); err != nil {
+				return fmt.Errorf("rtc: ICE restart: reapply the last answer: %w", err)
+			}
+		}
+	}
+	offer, err := pc.CreateOffer(&webrtc.OfferOptions{ICERestart: true})
+	if err != nil {
+		return fmt.Errorf("rtc: ICE restart: create offer: %w", err)
+	}
+	if err := pc.SetLocalDescription(offer); err != nil {
+		return fmt.Errorf("rtc: ICE restart: set local offer: %w", err)
+	}
+	if err := p.sendSignal(p.sig.SignalSdpOffer(protosignalling.ToProtoSessionDescription(offer, 0, nil))); err != nil {
+		return fmt.Errorf("rtc: ICE restart: send offer: %w", err)
+	}
+	return nil
 }

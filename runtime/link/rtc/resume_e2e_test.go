@@ -26,7 +26,7 @@ func TestE2EResumesAfterSignalDrop(t *testing.T) {
 	room := lkserver.RoomName(t)
 	resumed := make(chan string, 1)
 	logs := slog.New(logr.ToSlogHandler(funcr.New(func(_, args string) {
-		if strings.Contains(args, "signal connection resumed") {
+		if strings.Contains(args, "participant link resumed its session") {
 			resumed <- args
 		}
 	}, funcr.Options{Verbosity: 0})))
@@ -91,7 +91,7 @@ func TestE2ESignalDropWithoutResumeEndsTheLink(t *testing.T) {
 	srv := lkserver.Require(t)
 	t.Parallel()
 	room := lkserver.RoomName(t)
-	l := srv.ConnectLink(t, room, "fragile", rtc.WithResumeTimeout(0))
+	l := srv.ConnectLink(t, room, "fragile", rtc.WithResumeTimeout(0), rtc.WithReconnect(0))
 	rec := newRecorder()
 	l.Attach(rec)
 	rtc.DropSignal(l)

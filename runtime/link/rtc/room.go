@@ -87,7 +87,16 @@ func (l *Link) Send(ctx context.Context, pkt *livekit.DataPacket) error {
 	if pkt == nil {
 		return errors.New("rtc: Send of a nil packet")
 	}
-	return l.out.send(ctx, pkt)
+	s := l.current()
+	if s == nil || !s.ready.Load() {
+		if l.isEnded() {
+			return fmt.Errorf("%w: %w", link.ErrClosed, l.endErr)
+		}
+		// A rejoin is under way: the engine fails this call with 1503, as
+		// it did the calls in flight when the session was dropped.
+		return fmt.Errorf("%w: %w", link.ErrClosed, ErrReconnecting)
+	}
+	return s.out.send(ctx, pkt)
 }
 
 // DroppedPackets counts received packets dropped because the receive queue

@@ -1,6 +1,7 @@
 package rtc
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/livekit/protocol/livekit"
@@ -8,90 +9,137 @@ import (
 	"github.com/pion/webrtc/v4"
 )
 
-// signalProcessor receives what the server says on the signal connection
-// (signalling.SignalProcessor) and its closing (SignalTransportHandler). It
-// runs on the signal reader goroutine (the JoinResponse on Connect's), so
-// nothing here may wait for the link's teardown, which closes that reader.
-type signalProcessor Link
+// signalConn is one signal connection of a session: it receives what the
+// server says on it (signalling.SignalProcessor) and its closing
+// (SignalTransportHandler). It runs on the signal reader goroutine (the
+// JoinResponse on the joining goroutine), so nothing here may wait for the
+// link's teardown, which closes that reader. What a stale connection says
+// (one its session replaced, or of a dropped session) is ignored.
+type signalConn struct {
+	l *Link
+	s *session
+	t signalling.SignalTransport
+}
 
 var (
-	_ signalling.SignalProcessor        = (*signalProcessor)(nil)
-	_ signalling.SignalTransportHandler = (*signalProcessor)(nil)
+	_ signalling.SignalProcessor        = (*signalConn)(nil)
+	_ signalling.SignalTransportHandler = (*signalConn)(nil)
 )
 
-func (s *signalProcessor) link() *Link { return (*Link)(s) }
+func (c *signalConn) live() bool { return c.l.isCurrent(c.s, c) }
 
-func (s *signalProcessor) OnJoinResponse(res *livekit.JoinResponse) error {
-	return s.link().onJoinResponse(res)
+func (c *signalConn) OnJoinResponse(res *livekit.JoinResponse) error {
+	if !c.live() {
+		return errors.New("rtc: JoinResponse on a dropped session")
+	}
+	return c.l.onJoinResponse(c, res)
 }
 
-func (s *signalProcessor) OnAnswer(sd webrtc.SessionDescription, _ uint32, _ map[string]string) {
-	l := s.link()
-	if err := l.pc.transport.SetRemoteDescription(sd); err != nil {
-		l.end(fmt.Errorf("%w: apply the server's answer: %v", ErrTransportFailed, err))
+func (c *signalConn) OnAnswer(sd webrtc.SessionDescription, _ uint32, _ map[string]string) {
+	if !c.live() {
+		return
+	}
+	if err := c.s.pc.transport.SetRemoteDescription(sd); err != nil {
+		c.l.sessionFailed(c.s, fmt.Errorf("%w: apply the server's answer: %v", ErrTransportFailed, err))
 	}
 }
 
-func (s *signalProcessor) OnOffer(sd webrtc.SessionDescription, offerID uint32, _ map[string]string) {
-	l := s.link()
-	l.pc.lastOfferID.Store(offerID)
-	if err := l.pc.transport.SetRemoteDescription(sd); err != nil {
-		l.end(fmt.Errorf("%w: apply the server's offer: %v", ErrTransportFailed, err))
+func (c *signalConn) OnOffer(sd webrtc.SessionDescription, offerID uint32, _ map[string]string) {
+	if !c.live() {
+		return
+	}
+	c.s.pc.lastOfferID.Store(offerID)
+	if err := c.s.pc.transport.SetRemoteDescription(sd); err != nil {
+		c.l.sessionFailed(c.s, fmt.Errorf("%w: apply the server's offer: %v", ErrTransportFailed, err))
 	}
 }
 
-func (s *signalProcessor) OnTrickle(c webrtc.ICECandidateInit, _ livekit.SignalTarget) {
+func (c *signalConn) OnTrickle(cand webrtc.ICECandidateInit, _ livekit.SignalTarget) {
+	if !c.live() {
+		return
+	}
 	// One peer connection: candidates for either target are ours.
-	if err := s.link().pc.transport.AddICECandidate(c); err != nil {
-		s.link().log.Debugw("could not add remote ICE candidate", "error", err)
+	if err := c.s.pc.transport.AddICECandidate(cand); err != nil {
+		c.l.log.Debugw("could not add remote ICE candidate", "error", err)
 	}
 }
 
-func (s *signalProcessor) OnParticipantUpdate(infos []*livekit.ParticipantInfo) {
-	s.link().onParticipantUpdate(infos)
+func (c *signalConn) OnParticipantUpdate(infos []*livekit.ParticipantInfo) {
+	if c.live() {
+		c.l.onParticipantUpdate(c.s, infos)
+	}
 }
 
-func (s *signalProcessor) OnLeave(leave *livekit.LeaveRequest) {
-	l := s.link()
+// OnLeave: the server's answer to our own LeaveRequest, or the server
+// ending the session. Its action says what the server expects: RESUME (a
+// resume with the same SID, as after a failed transport), RECONNECT (a new
+// session: a rejoin) or DISCONNECT (stay out: the link ends). The link
+// recovers as told when WithResumeTimeout and WithReconnect allow it.
+func (c *signalConn) OnLeave(leave *livekit.LeaveRequest) {
+	l := c.l
 	if l.leaving.Load() {
 		l.leaveAnswered() // the server's reply to our LeaveRequest
 		return
 	}
-	l.end(fmt.Errorf("%w: leave action %s, reason %s", ErrRemovedByServer, leave.GetAction(), leave.GetReason()))
+	if l.current() != c.s || c.s.isDown() {
+		return
+	}
+	err := fmt.Errorf("%w: leave action %s, reason %s", ErrRemovedByServer, leave.GetAction(), leave.GetReason())
+	switch action(leave) {
+	case livekit.LeaveRequest_RESUME:
+		l.recover(c.s, false, err)
+	case livekit.LeaveRequest_RECONNECT:
+		l.recover(c.s, true, err)
+	default:
+		l.end(err)
+	}
 }
 
-func (s *signalProcessor) OnRoomMoved(moved *livekit.RoomMovedResponse) {
-	s.link().end(fmt.Errorf("%w: moved to room %q (following a move is not implemented)",
-		ErrRemovedByServer, moved.GetRoom().GetName()))
+// action is what a LeaveRequest asks for; servers older than protocol 13
+// say can_reconnect instead.
+func action(leave *livekit.LeaveRequest) livekit.LeaveRequest_Action {
+	if leave.GetAction() == livekit.LeaveRequest_DISCONNECT && leave.GetCanReconnect() {
+		return livekit.LeaveRequest_RECONNECT
+	}
+	return leave.GetAction()
 }
 
-func (s *signalProcessor) OnTokenRefresh(token string) { s.link().setToken(token) }
+func (c *signalConn) OnRoomMoved(moved *livekit.RoomMovedResponse) {
+	if c.live() {
+		c.l.end(fmt.Errorf("%w: moved to room %q (following a move is not implemented)",
+			ErrRemovedByServer, moved.GetRoom().GetName()))
+	}
+}
+
+func (c *signalConn) OnTokenRefresh(token string) { c.l.setToken(token) }
 
 // OnTransportClose: the signal reader ended. Expected while leaving;
-// otherwise the link tries to resume (resume.go).
-func (s *signalProcessor) OnTransportClose() {
-	l := s.link()
+// otherwise the link resumes (recovery.go).
+func (c *signalConn) OnTransportClose() {
+	l := c.l
 	if l.leaving.Load() {
 		l.leaveAnswered()
 		return
 	}
-	l.signalLost()
+	if c.live() {
+		l.signalLost(c.s)
+	}
 }
 
-func (s *signalProcessor) OnReconnectResponse(res *livekit.ReconnectResponse) error {
-	return s.link().onReconnectResponse(res)
+func (c *signalConn) OnReconnectResponse(res *livekit.ReconnectResponse) error {
+	return c.l.onReconnectResponse(res)
 }
 
 // What follows concerns media, speakers or quality, none of which a
 // data-only link uses.
 
-func (s *signalProcessor) OnLocalTrackPublished(*livekit.TrackPublishedResponse)            {}
-func (s *signalProcessor) OnLocalTrackUnpublished(*livekit.TrackUnpublishedResponse)        {}
-func (s *signalProcessor) OnSpeakersChanged([]*livekit.SpeakerInfo)                         {}
-func (s *signalProcessor) OnConnectionQuality([]*livekit.ConnectionQualityInfo)             {}
-func (s *signalProcessor) OnRoomUpdate(*livekit.Room)                                       {}
-func (s *signalProcessor) OnTrackRemoteMuted(*livekit.MuteTrackRequest)                     {}
-func (s *signalProcessor) OnLocalTrackSubscribed(*livekit.TrackSubscribed)                  {}
-func (s *signalProcessor) OnSubscribedQualityUpdate(*livekit.SubscribedQualityUpdate)       {}
-func (s *signalProcessor) OnSubscribedAudioCodecUpdate(*livekit.SubscribedAudioCodecUpdate) {}
-func (s *signalProcessor) OnMediaSectionsRequirement(*livekit.MediaSectionsRequirement)     {}
+func (*signalConn) OnLocalTrackPublished(*livekit.TrackPublishedResponse)            {}
+func (*signalConn) OnLocalTrackUnpublished(*livekit.TrackUnpublishedResponse)        {}
+func (*signalConn) OnSpeakersChanged([]*livekit.SpeakerInfo)                         {}
+func (*signalConn) OnConnectionQuality([]*livekit.ConnectionQualityInfo)             {}
+func (*signalConn) OnRoomUpdate(*livekit.Room)                                       {}
+func (*signalConn) OnTrackRemoteMuted(*livekit.MuteTrackRequest)                     {}
+func (*signalConn) OnLocalTrackSubscribed(*livekit.TrackSubscribed)                  {}
+func (*signalConn) OnSubscribedQualityUpdate(*livekit.SubscribedQualityUpdate)       {}
+func (*signalConn) OnSubscribedAudioCodecUpdate(*livekit.SubscribedAudioCodecUpdate) {}
+func (*signalConn) OnMediaSectionsRequirement(*livekit.MediaSectionsRequirement)     {}
