@@ -37,6 +37,8 @@ func TestConnectRefusesInvalidOptions(t *testing.T) {
 		{lkrpc.WithSDKLogger(nil), "WithSDKLogger"},
 		{lkrpc.WithClientProtocol(7), "WithClientProtocol"},
 		{lkrpc.WithEngineOptions(engine.WithAckTimeout(-time.Second)), "WithAckTimeout"},
+		{lkrpc.WithReconnect(-time.Second), "WithReconnect"},
+		{lkrpc.WithConnectionState(nil), "WithConnectionState"},
 	} {
 		if _, err := lkrpc.ConnectMemory(room, "alice", c.opt); err == nil || !strings.Contains(err.Error(), c.name) {
 			t.Errorf("%s: ConnectMemory = %v, want an error naming it", c.name, err)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"maps"
 	"sync"
+	"time"
 
 	"github.com/livekit/protocol/logger"
 
@@ -117,6 +118,40 @@ func WithEngineOptions(opts ...engine.Option) ConnectOption {
 // rtc). ConnectMemory and ConnectLink ignore them.
 func WithRTCOptions(opts ...rtc.Option) ConnectOption {
 	return connectOptionFunc(func(c *connectConfig) { c.rtc = append(c.rtc, opts...) })
+}
+
+// ConnectionState is a step of the participant link's recovery
+// (WithConnectionState): reconnecting, then reconnected or gave up. See
+// package rtc's StateChange.
+type ConnectionState = rtc.StateChange
+
+// WithConnectionState has fn told when Connect's participant link loses
+// the room and gets back by itself (or gives up, after which the Conn's
+// Done closes). Handlers stay registered across the link's recovery; calls
+// in flight when it lost the room fail with 1503. fn must return at once.
+// ConnectMemory and ConnectLink ignore it.
+func WithConnectionState(fn func(ConnectionState)) ConnectOption {
+	return connectOptionFunc(func(c *connectConfig) {
+		if fn == nil {
+			c.errs = append(c.errs, errors.New("lkrpc: WithConnectionState: nil function"))
+			return
+		}
+		c.rtc = append(c.rtc, rtc.WithStateHandler(fn))
+	})
+}
+
+// WithReconnect bounds how long Connect's participant link tries to join
+// the room again when its session is lost (rtc.WithReconnect; default
+// rtc.DefaultReconnectTimeout); 0 turns rejoining off, so such a loss ends
+// the Conn. ConnectMemory and ConnectLink ignore it.
+func WithReconnect(maxTime time.Duration) ConnectOption {
+	return connectOptionFunc(func(c *connectConfig) {
+		if maxTime < 0 {
+			c.errs = append(c.errs, fmt.Errorf("lkrpc: WithReconnect(%v): want >= 0", maxTime))
+			return
+		}
+		c.rtc = append(c.rtc, rtc.WithReconnect(maxTime))
+	})
 }
 
 // quietOnce makes the first Connect without WithSDKLogger quiet pion.
