@@ -277,19 +277,19 @@ test("a consumer slower than the handler: the handler never runs more than a win
   const window = 1000;
   const frame = 2 + JSON.stringify({ text: "x".repeat(80), index: 10 }).length; // ≈ 100 bytes per frame
   const seen = fresh();
-  serveAnswer(agent, seen, { count: 200, text: () => "x".repeat(80) });
+  serveAnswer(agent, seen, { count: 60, text: () => "x".repeat(80) });
   let read = 0;
   let maxAhead = 0;
   for await (const _ of createClient(VoiceAgent, front, "agent").answer({}, { windowBytes: window })) {
     read++;
-    await sleep(1);
+    await sleep(10); // far slower than the handler
     maxAhead = Math.max(maxAhead, seen.yielded - read);
   }
-  assert.equal(read, 200);
+  assert.equal(read, 60);
   // In flight: at most the window (≈ 10 frames) plus the one the generator holds.
   assert.ok(maxAhead <= Math.ceil(window / frame) + 2, `the handler ran ${maxAhead} messages ahead`);
   const credits = net.sent("lkrpc.stream.control", "credit").map((c) => Number(c.attributes["lkrpc.consumed"]));
-  assert.ok(credits.length >= 10, `${credits.length} credits`);
+  assert.ok(credits.length >= 5, `${credits.length} credits`);
   assert.deepEqual(credits, [...credits].sort((a, b) => a - b), "cumulative");
   for (let i = 1; i < credits.length; i++) assert.ok(credits[i]! - credits[i - 1]! >= window / 2);
 });
