@@ -54,7 +54,7 @@ type env struct {
 // which starts a new waiter that rightly outlives the test. Named by
 // function, so that a change in lkserver makes the check fail loudly rather
 // than ignore something else.
-var serverWaiter = goleak.IgnoreAnyFunction("github.com/lkrpc/lkrpc/e2e/lkserver.Start.func1")
+var serverWaiter = goleak.IgnoreAnyFunction(lkserver.ProcessWaiter)
 
 func newEnv(t *testing.T) *env {
 	srv := lkserver.Require(t)

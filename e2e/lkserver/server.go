@@ -29,9 +29,11 @@ type Server struct {
 	URL     string
 	LogPath string // its stdout and stderr
 
-	cmd    *exec.Cmd
-	exited chan struct{}
-	log    *os.File
+	cmd     *exec.Cmd
+	exited  chan struct{}
+	log     *os.File
+	httpURL string   // where waitReady asks
+	args    []string // livekit-server's arguments, for Restart
 }
 
 // Start runs livekit-server with e2e/livekit.yaml and waits until it
@@ -41,33 +43,58 @@ func Start() (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	bin, err := serverBin()
+	if err != nil {
+		return nil, err
+	}
+	return startServer(bin, URL, HTTPURL, "--dev", "--bind", "127.0.0.1", "--config", filepath.Join(root, "e2e", "livekit.yaml"))
+}
+
+// serverBin is the livekit-server binary the tests run.
+func serverBin() (string, error) {
+	root, err := RepoRoot()
+	if err != nil {
+		return "", err
+	}
 	bin := os.Getenv(ServerBinEnv)
 	if bin == "" {
 		bin = filepath.Join(root, ".cache", "bin", "livekit-server")
 	}
 	if _, err := os.Stat(bin); err != nil {
-		return nil, fmt.Errorf("no livekit-server at %s: run e2e/install.sh (%w)", bin, err)
+		return "", fmt.Errorf("no livekit-server at %s: run e2e/install.sh (%w)", bin, err)
 	}
+	return bin, nil
+}
+
+// startServer runs bin with args and waits until it answers HTTP at httpURL.
+func startServer(bin, url, httpURL string, args ...string) (*Server, error) {
 	logFile, err := os.CreateTemp("", "lkrpc-livekit-server-*.log")
 	if err != nil {
 		return nil, err
 	}
-	cmd := exec.Command(bin, "--dev", "--bind", "127.0.0.1", "--config", filepath.Join(root, "e2e", "livekit.yaml"))
+	cmd := exec.Command(bin, args...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		logFile.Close()
 		return nil, fmt.Errorf("start %s: %w", bin, err)
 	}
-	s := &Server{URL: URL, LogPath: logFile.Name(), cmd: cmd, exited: make(chan struct{}), log: logFile}
-	go func() {
-		_ = cmd.Wait()
-		close(s.exited)
-	}()
+	s := &Server{URL: url, LogPath: logFile.Name(), cmd: cmd, exited: make(chan struct{}), log: logFile, httpURL: httpURL, args: args}
+	go s.wait()
 	if err := s.waitReady(); err != nil {
 		_ = s.Stop()
 		return nil, fmt.Errorf("%w (log: %s)", err, s.LogPath)
 	}
 	return s, nil
+}
+
+// ProcessWaiter is the function of the goroutine that waits for a server
+// process to exit, for goleak.IgnoreAnyFunction in tests that restart the
+// server (a restarted server's waiter outlives the test that restarted it).
+const ProcessWaiter = "github.com/lkrpc/lkrpc/e2e/lkserver.(*Server).wait"
+
+func (s *Server) wait() {
+	_ = s.cmd.Wait()
+	close(s.exited)
 }
 
 func (s *Server) waitReady() error {
@@ -76,7 +103,7 @@ func (s *Server) waitReady() error {
 	tick := time.NewTicker(25 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, HTTPURL, nil)
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.httpURL, nil)
 		if resp, err := http.DefaultClient.Do(req); err == nil {
 			resp.Body.Close()
 			if resp.StatusCode == http.StatusOK {
@@ -129,7 +156,7 @@ func (s *Server) Restart() error {
 	if err := s.Stop(); err != nil {
 		return err
 	}
-	fresh, err := Start()
+	fresh, err := startServer(s.cmd.Path, s.URL, s.httpURL, s.args...)
 	if err != nil {
 		return err
 	}

@@ -16,7 +16,8 @@ import (
 // their tables list; a table before any listed heading lists this
 // package's.
 var sections = map[string]string{
-	"## On the real server (`e2e/faults`)": "../../e2e/faults",
+	"## On the real server (`e2e/faults`)":            "../../e2e/faults",
+	"## Recovery on the real server (`e2e/recovery`)": "../../e2e/recovery",
 }
 
 // notInMatrix are the tests that are not fault cases.
