@@ -81,6 +81,15 @@ e2e: e2e-install ts-build
 	LKRPC_E2E=1 $(GO) test -race -count=1 -timeout 20m ./runtime/link/... ./e2e/...
 	@cat .cache/e2e/matrix-timings.md 2>/dev/null || true
 
+## soak: about 10 minutes on a real livekit-server (needs root): mixed sizes, concurrent calls both ways, a peer
+## joining and leaving over and over, signal cuts and server restarts; every call ends once, goroutines and heap
+## stay flat; prints its figures (SOAK lines). Not part of `make test`. LKRPC_SOAK_DURATION=2m for a short one.
+.PHONY: soak
+soak: e2e-install
+	@mkdir -p .cache
+	@LKRPC_E2E=1 LKRPC_SOAK=1 $(GO) test -count=1 -timeout 30m -v -run TestSoak ./e2e/soak/ > .cache/soak.log 2>&1; \
+		status=$$?; grep -E 'SOAK|soak_test.go|^(--- |FAIL|ok )' .cache/soak.log; echo "full log: .cache/soak.log"; exit $$status
+
 ## bench: issue 5's table — generator vs protoc-gen-psrpc/-go-grpc/-connect-go, and the runtime rows
 ## through a real livekit-server, a browser and stock Go peers (needs root for the network namespace).
 ## BENCHFLAGS passes flags to bench/rpc, e.g. BENCHFLAGS="-rows 3,5" or "-scale 0.3".
