@@ -7,6 +7,8 @@
 #   * Chromium from Debian (/usr/bin/chromium), only if missing;
 #   * tmux from Debian, only if missing: e2e/cli reads the lkrpc command's
 #     progress bar off a real terminal;
+#   * redis-server from Debian, only if missing: TestCluster's two
+#     livekit-server nodes share it (the test starts it in the namespace);
 #   * the JavaScript peers (`npm ci` in e2e/js): livekit-client 2.23.0 and
 #     2.18.10 (as livekit-client-218), playwright-core, @livekit/rtc-node 1.1.0
 #     (its native library comes inside the npm package).
@@ -66,6 +68,16 @@ install_tmux() {
 	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tmux
 }
 
+install_redis() {
+	if command -v redis-server >/dev/null; then
+		echo "redis-server: present ($(command -v redis-server))"
+		return
+	fi
+	echo "redis-server: installing from Debian"
+	apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
+}
+
 install_npm() {
 	local dir="$repo/e2e/js"
 	if [[ ! -f "$dir/package-lock.json" ]]; then
@@ -82,5 +94,6 @@ install_npm() {
 
 install_server
 install_tmux
+install_redis
 if ((want_chromium)); then install_chromium; fi
 if ((want_npm)); then install_npm; fi

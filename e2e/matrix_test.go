@@ -95,8 +95,14 @@ type matrixRoom struct {
 }
 
 func runMatrix(t *testing.T, srv *lkserver.Server, pk peerKind, table *timingTable) {
+	runMatrixAcross(t, srv, srv, pk, table)
+}
+
+// runMatrixAcross is runMatrix with the Go side joining through goSrv and
+// the peer through peerSrv (two nodes of a cluster: TestCluster).
+func runMatrixAcross(t *testing.T, goSrv, peerSrv *lkserver.Server, pk peerKind, table *timingTable) {
 	room := lkserver.RoomName(t)
-	l := srv.ConnectLink(t, room, goIdentity)
+	l := goSrv.ConnectLink(t, room, goIdentity)
 	w := newWireLink(l)
 	eng := newEngine(t, w)
 	t.Cleanup(func() { _ = eng.Close() })
@@ -108,7 +114,7 @@ func runMatrix(t *testing.T, srv *lkserver.Server, pk peerKind, table *timingTab
 	}
 
 	start := time.Now()
-	peer := pk.join(t, srv, room, pk.identity)
+	peer := pk.join(t, peerSrv, room, pk.identity)
 	seen := lkserver.WaitParticipant(t, l, pk.identity)
 	t.Logf("%s joined and both sides see each other after %v", pk.name, time.Since(start).Round(time.Millisecond))
 	wantProtocol, wantDeflate := int32(0), false
