@@ -2,6 +2,7 @@ package rtc
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"sync"
@@ -85,8 +86,19 @@ func (l *Link) SetAttributes(ctx context.Context, attrs map[string]string) error
 			return fmt.Errorf("rtc: set attributes: %w: %w", link.ErrClosed, l.endErr)
 		}
 		if s != nil && s.ready.Load() {
-			if err := l.updateAttributes(ctx, s, attrs); err != nil {
+			err := l.updateAttributes(ctx, s, attrs)
+			if err != nil && (l.isEnded() || ctx.Err() != nil || !l.recoveringFrom(err)) {
 				return err
+			}
+			if err != nil {
+				// The session or its signal connection went while we
+				// waited: try again once the link is back.
+				select {
+				case <-changed:
+				case <-ctx.Done():
+					return fmt.Errorf("rtc: set attributes: the link is reconnecting: %w", ctx.Err())
+				}
+				continue
 			}
 			l.mu.Lock()
 			if l.setAttrs == nil {
@@ -115,7 +127,7 @@ func (l *Link) updateAttributes(ctx context.Context, s *session, attrs map[strin
 		RequestId:  id,
 	})
 	if err := s.sendSignal(msg); err != nil {
-		return fmt.Errorf("rtc: set attributes: send the update: %w", err)
+		return fmt.Errorf("rtc: set attributes: send the update: %w: %w", errSignalDown, err)
 	}
 	select {
 	case res := <-answer:
@@ -127,6 +139,21 @@ func (l *Link) updateAttributes(ctx context.Context, s *session, attrs map[strin
 	case <-ctx.Done():
 		return fmt.Errorf("rtc: set attributes: no answer from the server: %w", ctx.Err())
 	}
+}
+
+// errSignalDown: the update could not be sent on the signal connection.
+var errSignalDown = errors.New("signal connection down")
+
+// recoveringFrom reports whether err is a session or signal connection
+// lost to a recovery under way, so that the update is worth sending again
+// once the link is back.
+func (l *Link) recoveringFrom(err error) bool {
+	if errors.Is(err, ErrReconnecting) {
+		return true
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return errors.Is(err, errSignalDown) && l.recovering
 }
 
 // refusal is the error a RequestResponse stands for, nil for OK.

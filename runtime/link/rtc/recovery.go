@@ -224,6 +224,7 @@ func (l *Link) finishRecovery() bool {
 		return false
 	}
 	l.recovering = false
+	l.notifyChangedLocked() // wakes a SetAttributes waiting for the recovery
 	return true
 }
 

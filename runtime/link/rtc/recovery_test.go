@@ -177,3 +177,28 @@ func TestStateStrings(t *testing.T) {
 		}
 	}
 }
+
+// SetAttributes that cannot reach the server because a recovery is under
+// way waits for the link to be back (within its ctx) rather than failing:
+// the discovery publisher would otherwise not send its value again.
+func TestSetAttributesWaitsForARecovery(t *testing.T) {
+	l, _, _ := offlineLink(t)
+	defer l.Close()
+	// No signal connection and no recovery: the failure is returned at once.
+	if err := l.SetAttributes(context.Background(), map[string]string{"a": "1"}); !errors.Is(err, errSignalDown) {
+		t.Fatalf("SetAttributes without a signal connection = %v, want errSignalDown", err)
+	}
+	l.mu.Lock()
+	l.recovering = true
+	l.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	err := l.SetAttributes(ctx, map[string]string{"a": "1"})
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) < 150*time.Millisecond {
+		t.Fatalf("SetAttributes during a recovery = %v after %v, want to wait until its deadline", err, time.Since(start))
+	}
+	l.mu.Lock()
+	l.recovering = false
+	l.mu.Unlock()
+}
