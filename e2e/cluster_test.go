@@ -106,8 +106,9 @@ func clusterGoGo(t *testing.T, c *lkserver.Cluster) {
 // while bob's handler runs a call from alice, then started again at once.
 // The room dies with its node. The participant whose signal connection
 // went to that node sees it drop at once: its resume is refused by the
-// fresh node (a Leave with action RECONNECT) and it rejoins (~5.5 s after
-// the kill, the resume window included), which ends the call in flight
+// fresh node (a Leave with action RECONNECT, or a handshake that times
+// out while the node starts) and it rejoins (3–5.5 s after the kill, the
+// resume window included), which ends the call in flight
 // once with 1503. The participant connected through the other node keeps
 // its WebSocket (that node relays to a room that no longer answers) and
 // notices only when ICE to the dead node fails (~15 s, pion's timeouts in
