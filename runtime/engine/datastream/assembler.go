@@ -88,7 +88,7 @@ type stream struct {
 	header     *livekit.DataStream_Header
 	order      uint64
 	compressed bool
-	next       uint64     // the chunk index expected next
+	next       uint64    // the chunk index expected next
 	content    chunkList // text, or compressed bytes
 }
 
