@@ -34,7 +34,8 @@ type Engine struct {
 
 	mu      sync.Mutex
 	closed  bool                    // Close was called: no new goroutines
-	callers map[string]*callerState // handlers running per caller identity
+	callers map[string]*callerState // handlers running per caller identity, and idle ones (releaseCaller)
+	idle    int                     // callers entries with no handler running
 
 	// recvMu serialises the receive side: the assembler is not safe for
 	// concurrent use and streams maps its open request streams.
@@ -211,10 +212,13 @@ func (e *Engine) goServe(caller string, fn func(ctx context.Context, overLimit b
 		return false
 	}
 	st := e.callers[caller]
-	if st == nil {
+	switch {
+	case st == nil:
 		ctx, cancel := context.WithCancel(e.life)
 		st = &callerState{ctx: ctx, cancel: cancel}
 		e.callers[caller] = st
+	case st.running == 0:
+		e.idle--
 	}
 	overLimit := st.running >= e.cfg.limits.MaxRequestsPerSender
 	st.running++
@@ -227,16 +231,37 @@ func (e *Engine) goServe(caller string, fn func(ctx context.Context, overLimit b
 	return true
 }
 
+// maxIdleCallers bounds the callers whose state stays for their next
+// request once none of theirs is running.
+const maxIdleCallers = 256
+
+// releaseCaller ends one of caller's requests. When it was the last, the
+// caller's state (its context, which handlers' contexts hang off) stays
+// for its next request instead of being made again for every sequential
+// call, until the caller leaves (cancelCaller) or the engine ends; at most
+// maxIdleCallers stay, another idle one giving way to it beyond that.
 func (e *Engine) releaseCaller(caller string, st *callerState) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	st.running--
-	if st.running == 0 {
-		if e.callers[caller] == st {
-			delete(e.callers, caller)
-		}
-		st.cancel()
+	if st.running > 0 {
+		return
 	}
+	if e.callers[caller] != st {
+		st.cancel() // the caller left meanwhile
+		return
+	}
+	if e.idle >= maxIdleCallers {
+		for other, o := range e.callers {
+			if o.running == 0 && o != st {
+				delete(e.callers, other)
+				e.idle--
+				o.cancel()
+				break
+			}
+		}
+	}
+	e.idle++
 }
 
 // cancelCaller cancels every handler running for caller (it left the room).
@@ -244,6 +269,9 @@ func (e *Engine) cancelCaller(caller string) {
 	e.mu.Lock()
 	st := e.callers[caller]
 	delete(e.callers, caller)
+	if st != nil && st.running == 0 {
+		e.idle--
+	}
 	e.mu.Unlock()
 	if st != nil {
 		st.cancel()
