@@ -7,6 +7,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/lkrpc/lkrpc/runtime/codec"
+	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
 // ServerStream is the handler's end of a server-streaming call: Send each
@@ -19,7 +20,8 @@ type ServerStream[Resp any] struct {
 // Send sends one reply message. It blocks while the caller has not read
 // enough of the earlier ones (backpressure), and fails once the call has
 // ended: the caller cancelled, timed out or left (the handler's context
-// ends too). A message over the method's response size limit is not sent:
+// ends too). A message over the method's response size limit (without one,
+// transport.DefaultStreamMessageMax) is not sent:
 // Send returns a 1504 *Error, which the handler returns to end the call
 // with it.
 func (s *ServerStream[Resp]) Send(msg *Resp) error {
@@ -55,7 +57,12 @@ func (s *server) sendFunc(replyCodec codec.Codec, send func(string) error) func(
 		if err != nil {
 			return fmt.Errorf("lkrpc: %s: message does not encode: %w", m.Name, err)
 		}
-		if limit := m.MaxResponseBytes; limit > 0 && len(payload) > limit {
+		// The caller refuses what is over the same limit (PROTOCOL.md §8.4).
+		limit := m.MaxResponseBytes
+		if limit <= 0 {
+			limit = transport.DefaultStreamMessageMax
+		}
+		if len(payload) > limit {
 			return tooLarge(ResponsePayloadTooLarge, len(payload), limit, m.Name)
 		}
 		return send(payload)

@@ -384,3 +384,35 @@ func TestStream_CallerClosingTellsTheHandlerAtOnce(t *testing.T) {
 		t.Fatalf("the caller's own call after Close: %v, want 1503", err)
 	}
 }
+
+// A cancel that follows the request at once (before the handler's
+// goroutine has even started) still stops the handler.
+func TestStream_CancelRightAfterTheRequestStopsTheHandler(t *testing.T) {
+	p := newStreamPair(t)
+	var started, stopped atomic.Int32
+	registerStream(t, p.bob, "wait", func(ctx context.Context, _ *transport.Request, _ func(string) error) error {
+		started.Add(1)
+		defer stopped.Add(1)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(waitLimit):
+			return errors.New("never cancelled")
+		}
+	})
+	const n = 30
+	for range n {
+		rs, err := p.alice.CallStream(context.Background(), transport.StreamCall{Destination: "bob", Method: "wait"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = rs.Close()
+	}
+	deadline := time.Now().Add(2 * time.Second)
+	for stopped.Load() < started.Load() || started.Load() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d handlers started, %d stopped, of %d calls cancelled at once", started.Load(), stopped.Load(), n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

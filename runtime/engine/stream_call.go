@@ -141,13 +141,13 @@ func (e *Engine) newStreamCall(c transport.StreamCall) *streamCall {
 		wake: make(chan struct{}, 1),
 	}
 	if sc.window <= 0 {
-		sc.window = DefaultStreamWindow
+		sc.window = transport.DefaultStreamWindow
 	}
 	if sc.maxMessage <= 0 {
-		sc.maxMessage = DefaultStreamMessageMax
+		sc.maxMessage = transport.DefaultStreamMessageMax
 	}
 	if sc.maxTotal <= 0 {
-		sc.maxTotal = DefaultStreamMax
+		sc.maxTotal = transport.DefaultStreamMax
 	}
 	if sc.first <= 0 {
 		sc.first = e.cfg.defaultTimeout

@@ -22,11 +22,33 @@ type servingKey struct{ caller, id string }
 // serving is one streaming call being served: its credit and how to stop it.
 type serving struct {
 	window int64
-	cancel context.CancelFunc
+	credit chan struct{} // rung on each credit (capacity 1)
 
-	mu       sync.Mutex
-	consumed int64         // the caller's last credit
-	credit   chan struct{} // rung on each credit (capacity 1)
+	mu        sync.Mutex
+	consumed  int64              // the caller's last credit
+	cancel    context.CancelFunc // set once the call's goroutine runs
+	cancelled bool               // a cancel came, maybe before cancel was set
+}
+
+// setCancel gives the call its context's cancel, applying a cancel that
+// came first.
+func (s *serving) setCancel(cancel context.CancelFunc) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cancel = cancel
+	if s.cancelled {
+		cancel()
+	}
+}
+
+// stop is the caller's cancel.
+func (s *serving) stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.cancelled = true
+	if s.cancel != nil {
+		s.cancel()
+	}
 }
 
 // servingTable holds the streaming calls being served.
@@ -85,14 +107,28 @@ func (e *Engine) onStreamRequest(ev datastream.Event) {
 		e.log.Debug("lkrpc: streaming request without a call id dropped", "caller", ev.Sender)
 		return
 	}
-	e.goServe(ev.Sender, func(ctx context.Context, overLimit bool) { e.serveStream(ctx, ev, overLimit) })
+	// Entered here, on the receive goroutine, so that a cancel or credit
+	// the caller sends right after its request always finds the call.
+	k := servingKey{ev.Sender, id}
+	s := &serving{window: parseWindow(attrs[AttrStreamWindow]), credit: make(chan struct{}, 1)}
+	entered := e.serving.add(k, s)
+	if !e.goServe(ev.Sender, func(ctx context.Context, overLimit bool) { e.serveStream(ctx, ev, s, entered, overLimit) }) && entered == nil {
+		e.serving.remove(k)
+	}
 }
 
 // serveStream answers one streaming request (§8.2): the reply's header
 // first (the ack), then the checks, the handler and the end frame.
-func (e *Engine) serveStream(ctx context.Context, ev datastream.Event, overLimit bool) {
+// entered is why the call could not be entered in the serving table.
+func (e *Engine) serveStream(ctx context.Context, ev datastream.Event, s *serving, entered error, overLimit bool) {
 	attrs := ev.Header.GetAttributes()
 	caller, id := ev.Sender, attrs[AttrStreamID]
+	if entered == nil {
+		defer e.serving.remove(servingKey{caller, id})
+	}
+	hctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	s.setCancel(cancel)
 	w, err := datastream.NewWriter(datastream.Outgoing{
 		StreamID:     e.cfg.newID(),
 		Topic:        TopicStreamReply,
@@ -108,20 +144,13 @@ func (e *Engine) serveStream(ctx context.Context, ev datastream.Event, overLimit
 	if err := out.send(ctx, w.Header()); err != nil {
 		return
 	}
-	k := servingKey{caller, id}
-	s := &serving{window: parseWindow(attrs[AttrStreamWindow]), credit: make(chan struct{}, 1)}
-	hctx, cancel := context.WithCancel(ctx)
-	s.cancel = cancel
-	defer cancel()
-
 	status := e.checkStream(ev, overLimit)
-	if status == nil {
-		if err := e.serving.add(k, s); err != nil {
-			status = rpcerr.BuiltinData(rpcerr.ApplicationError, err.Error())
-		} else {
-			defer e.serving.remove(k)
-			status = e.runStream(hctx, ev, s, out)
-		}
+	switch {
+	case status != nil:
+	case entered != nil:
+		status = rpcerr.BuiltinData(rpcerr.ApplicationError, entered.Error())
+	default:
+		status = e.runStream(hctx, ev, s, out)
 	}
 	if hctx.Err() != nil {
 		// The caller cancelled or left, or the engine is closing: nobody
@@ -187,7 +216,7 @@ func (e *Engine) onStreamControl(ev datastream.Event) {
 	}
 	switch attrs[AttrStreamOp] {
 	case opCancel:
-		s.cancel()
+		s.stop()
 	case opCredit:
 		n, err := strconv.ParseInt(attrs[AttrStreamConsumed], 10, 64)
 		if err != nil {
@@ -209,7 +238,7 @@ func (e *Engine) onStreamControl(ev datastream.Event) {
 func parseWindow(v string) int64 {
 	n, err := strconv.ParseInt(v, 10, 64)
 	if err != nil || n <= 0 {
-		return DefaultStreamWindow
+		return transport.DefaultStreamWindow
 	}
 	return n
 }

@@ -28,15 +28,9 @@ const (
 	opCancel          = "cancel"
 )
 
-// Defaults of PROTOCOL.md §8.3 and §8.4.
-const (
-	DefaultStreamWindow     = 1 << 20
-	DefaultStreamMessageMax = 4 << 20
-	DefaultStreamMax        = 1 << 30
-	// MaxStreamsPerCaller bounds the streaming calls one caller may have
-	// running at a handler.
-	MaxStreamsPerCaller = 64
-)
+// MaxStreamsPerCaller bounds the streaming calls one caller may have
+// running at a handler (PROTOCOL.md §8.4).
+const MaxStreamsPerCaller = 64
 
 // controlStream is a control message (credit or cancel) for call id.
 func (e *Engine) controlStream(dest, id, op string, consumed int64) datastream.Outgoing {

@@ -21,6 +21,15 @@ type Streamer interface {
 	RegisterStream(method string, h StreamHandler) (unregister func(), err error)
 }
 
+// Defaults of a streaming call (PROTOCOL.md §8.3, §8.4), where a
+// StreamCall or the method leaves them unset. Both ends use them: the
+// caller's cap on one message is the handler's too.
+const (
+	DefaultStreamWindow     = 1 << 20 // bytes the caller buffers ahead of its reader
+	DefaultStreamMessageMax = 4 << 20 // one message, without the method's max_response_bytes
+	DefaultStreamMax        = 1 << 30 // the whole reply
+)
+
 // StreamCall is one outgoing server-streaming request. Zero values take
 // the transport's defaults.
 type StreamCall struct {
