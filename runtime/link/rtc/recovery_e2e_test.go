@@ -162,13 +162,15 @@ func TestE2ERejoinsAfterItsDataChannelFailed(t *testing.T) {
 	at := time.Now()
 	rtc.FailTransport(a, true)
 	states.next(t, rtc.StateReconnecting, 2*time.Second)
+	// The Left comes once the session is dropped (StateReconnecting comes
+	// just before).
+	arec.nextEvent(t, link.Left, "witness", time.Second)
 	err := a.Send(context.Background(), &livekit.DataPacket{Value: &livekit.DataPacket_User{User: &livekit.UserPacket{}}})
 	if !errors.Is(err, link.ErrClosed) || !errors.Is(err, rtc.ErrReconnecting) {
 		t.Fatalf("Send during the rejoin = %v, want link.ErrClosed and ErrReconnecting", err)
 	}
 	c := states.next(t, rtc.StateReconnected, 15*time.Second)
 	t.Logf("rejoined %v after the failure (%+v)", time.Since(at).Round(time.Millisecond), c)
-	arec.nextEvent(t, link.Left, "witness", time.Second)
 	arec.nextEvent(t, link.Joined, "witness", 5*time.Second)
 	sendUser(t, a, "witness", "rejoined")
 	waitUser(t, brec, "rejoined")
