@@ -51,8 +51,9 @@ type Info struct {
 // returns the packets in send order. The sequence is built lazily, one
 // packet per step, so a large payload is never held twice as packets; it
 // may be ranged over more than once and yields fresh packets each time.
-// Packets share o's copied destinations and attributes and, when
-// compressed, the compressed bytes: treat them as read-only. Encode is safe
+// Packets share o's copied destinations and attributes, the text's memory
+// (inline content and plain chunks alias o.Text) and, when compressed, the
+// compressed bytes: treat them as read-only. Encode is safe
 // for concurrent use.
 func Encode(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket], info Info, err error) {
 	o.Attributes = maps.Clone(o.Attributes)
