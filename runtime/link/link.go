@@ -7,6 +7,7 @@ package link
 import (
 	"context"
 	"errors"
+	"maps"
 	"slices"
 
 	"github.com/livekit/protocol/livekit"
@@ -112,6 +113,24 @@ type AttributeSetter interface {
 	// error wrapping ErrClosed), or when the room refuses the update (one
 	// wrapping ErrAttributesRefused).
 	SetAttributes(ctx context.Context, attrs map[string]string) error
+}
+
+// MergeAttributes is attrs after update as LiveKit applies it: keys given
+// are set, a key given "" is deleted, others are kept. attrs is not
+// modified (others may hold it); the result is a new map.
+func MergeAttributes(attrs, update map[string]string) map[string]string {
+	merged := maps.Clone(attrs)
+	if merged == nil {
+		merged = map[string]string{}
+	}
+	for k, v := range update {
+		if v == "" {
+			delete(merged, k)
+		} else {
+			merged[k] = v
+		}
+	}
+	return merged
 }
 
 // ErrAttributesRefused is wrapped by the error of a SetAttributes that the

@@ -2,17 +2,16 @@
 // descriptor, each a LiveKit RPC through the SDK's own performRpc.
 
 import {
-  create,
-  isMessage,
   type DescMessage,
   type DescService,
   type MessageInitShape,
   type MessageShape,
   type Registry,
 } from "@bufbuild/protobuf";
-import { decodeMessage, encodeMessage, errorText, utf8Length, type CodecName } from "./codec.js";
-import { BUILTIN_MESSAGES, Code, LkrpcError } from "./errors.js";
+import { decodeMessage, errorText, utf8Length, type CodecName } from "./codec.js";
+import { Code, LkrpcError } from "./errors.js";
 import { serviceRegistry } from "./registry.js";
+import { encodeRequest, tooLarge } from "./request.js";
 import { ANNOUNCE_WAIT_MS, MAX_PACKET_PAYLOAD, awaitParticipant, localParticipant, type RpcRoom } from "./room.js";
 import { serviceSpecs, type MethodSpec } from "./spec.js";
 import { callStream, type StreamCallOptions } from "./stream_client.js";
@@ -121,22 +120,12 @@ async function call(
   callOptions: CallOptions,
   registry: Registry,
 ): Promise<unknown> {
-  const { input, output } = spec.method;
+  const { output } = spec.method;
   const codec = callOptions.codec ?? clientOptions.codec ?? spec.codec;
   const timeoutMs = callOptions.timeoutMs ?? clientOptions.timeoutMs ?? (spec.timeoutMs || undefined);
   callOptions.signal?.throwIfAborted();
 
-  let payload: string;
-  try {
-    const message = isMessage(request, input) ? request : create(input, request);
-    payload = encodeMessage(input, message, codec);
-  } catch (e) {
-    throw new Error(`lkrpc: ${spec.name}: request: ${errorText(e)}`, { cause: e });
-  }
-  if (spec.maxRequestBytes > 0) {
-    const n = utf8Length(payload);
-    if (n > spec.maxRequestBytes) throw tooLarge(Code.REQUEST_PAYLOAD_TOO_LARGE, n, spec.maxRequestBytes, spec.name);
-  }
+  const payload = encodeRequest(spec, request, codec);
   const onPhase = callOptions.onPhase;
   const requestBytes = utf8Length(payload);
   onPhase?.({ phase: "encoded", method: spec.name, codec, requestBytes });
@@ -186,11 +175,6 @@ async function call(
       cause: e,
     });
   }
-}
-
-/** The error for a payload over a method's size limit, on either side (as Go words it). */
-export function tooLarge(code: number, size: number, limit: number, method: string): LkrpcError {
-  return new LkrpcError(code, `${BUILTIN_MESSAGES[code]}: ${size} bytes, limit ${limit} for ${method}`);
 }
 
 function raceAbort<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {

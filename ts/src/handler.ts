@@ -12,7 +12,7 @@ import {
 } from "@bufbuild/protobuf";
 import { decodeMessage, encodeMessage, errorText, utf8Length, type CodecName } from "./codec.js";
 import { BUILTIN_MESSAGES, Code, LkrpcError } from "./errors.js";
-import { tooLarge } from "./client.js";
+import { tooLarge } from "./request.js";
 import { advertise } from "./discovery.js";
 import { serviceRegistry } from "./registry.js";
 import { registrar, type RpcErrorClass, type RpcInvocation, type RpcRoom } from "./room.js";

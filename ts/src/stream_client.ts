@@ -3,13 +3,14 @@
 // credit sent as the consumer reads, cancel when the caller stops. It
 // mirrors Go's runtime/engine/stream_call.go.
 
-import { create, isMessage, type DescMessage, type MessageInitShape, type MessageShape, type Registry } from "@bufbuild/protobuf";
-import { decodeMessage, encodeMessage, errorText, utf8Length, type CodecName } from "./codec.js";
+import { type DescMessage, type MessageInitShape, type MessageShape, type Registry } from "@bufbuild/protobuf";
+import { decodeMessage, errorText, utf8Length, type CodecName } from "./codec.js";
 import { Code, LkrpcError } from "./errors.js";
 import { DISCOVERY_ATTRIBUTE, parseServices } from "./discovery.js";
 import { FrameReader, FrameTooLargeError, messageFrameSize, type Frame, type FrameStatus } from "./frame.js";
 import { localParticipant, type RpcRoom, type TextStreamReader } from "./room.js";
 import type { MethodSpec } from "./spec.js";
+import { encodeRequest, tooLarge } from "./request.js";
 import { RoomStreams, roomStreams } from "./streamroom.js";
 import {
   ATTR_FIRST_MS,
@@ -76,7 +77,7 @@ export async function* callStream(
   options: StreamCallOptions,
   registry: Registry,
 ): AsyncGenerator<MessageShape<DescMessage>, void, undefined> {
-  const { input, output } = spec.method;
+  const { output } = spec.method;
   const codec = options.codec ?? defaults.codec ?? spec.codec;
   options.signal?.throwIfAborted();
   if (!RoomStreams.supported(room)) {
@@ -84,17 +85,7 @@ export async function* callStream(
       `lkrpc: ${spec.name} streams its replies, which this room cannot carry: its SDK has no sendText, streamText or registerTextStreamHandler`,
     );
   }
-  let payload: string;
-  try {
-    const message = isMessage(request, input) ? request : create(input, request);
-    payload = encodeMessage(input, message, codec);
-  } catch (e) {
-    throw new Error(`lkrpc: ${spec.name}: request: ${errorText(e)}`, { cause: e });
-  }
-  if (spec.maxRequestBytes > 0) {
-    const n = utf8Length(payload);
-    if (n > spec.maxRequestBytes) throw tooLargeError(Code.REQUEST_PAYLOAD_TOO_LARGE, n, spec.maxRequestBytes, spec.name);
-  }
+  const payload = encodeRequest(spec, request, codec);
   checkServes(room, destination, spec.method.parent.typeName);
 
   const first = positive(options.timeoutMs) ?? positive(defaults.timeoutMs) ?? positive(spec.timeoutMs) ?? DEFAULT_STREAM_TIMEOUT_MS;
@@ -117,7 +108,7 @@ export async function* callStream(
       if (spec.maxResponseBytes > 0) {
         const n = utf8Length(next);
         if (n > spec.maxResponseBytes) {
-          const err = tooLargeError(Code.RESPONSE_PAYLOAD_TOO_LARGE, n, spec.maxResponseBytes, spec.name);
+          const err = tooLarge(Code.RESPONSE_PAYLOAD_TOO_LARGE, n, spec.maxResponseBytes, spec.name);
           call.fail(err, true, true);
           throw err;
         }
@@ -139,12 +130,6 @@ export async function* callStream(
     // Left early (break, return, a throw in the loop's body): stop the handler.
     call.fail(new LkrpcError(Code.APPLICATION_ERROR, "stream closed by the caller"), true, true);
   }
-}
-
-/** The error for a payload over a method's size limit (as Go words it). */
-function tooLargeError(code: number, size: number, limit: number, method: string): LkrpcError {
-  const text = code === Code.REQUEST_PAYLOAD_TOO_LARGE ? "Request payload too large" : "Response payload too large";
-  return new LkrpcError(code, `${text}: ${size} bytes, limit ${limit} for ${method}`);
 }
 
 /**

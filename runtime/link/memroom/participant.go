@@ -200,18 +200,7 @@ func (p *Link) SetAttributes(ctx context.Context, attrs map[string]string) error
 		}
 		return ErrLeft
 	}
-	merged := maps.Clone(p.info.Attributes) // replaced, never mutated: others hold the old map
-	if merged == nil {
-		merged = map[string]string{}
-	}
-	for k, v := range attrs {
-		if v == "" {
-			delete(merged, k)
-		} else {
-			merged[k] = v
-		}
-	}
-	p.info.Attributes = merged
+	p.info.Attributes = link.MergeAttributes(p.info.Attributes, attrs) // replaced, never mutated: others hold the old map
 	for _, q := range r.members {
 		if _, known := q.visible[p.info.Identity]; known && q != p {
 			q.visible[p.info.Identity] = p.info

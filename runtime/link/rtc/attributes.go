@@ -173,18 +173,7 @@ func refusal(res *livekit.RequestResponse) error {
 func (l *Link) mergeLocalAttributes(attrs map[string]string) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	merged := maps.Clone(l.local.Attributes)
-	if merged == nil {
-		merged = map[string]string{}
-	}
-	for k, v := range attrs {
-		if v == "" {
-			delete(merged, k)
-		} else {
-			merged[k] = v
-		}
-	}
-	l.local.Attributes = merged
+	l.local.Attributes = link.MergeAttributes(l.local.Attributes, attrs)
 }
 
 // answeringHandler is server-sdk-go's signal handler, which drops
