@@ -52,6 +52,17 @@ func (m *matrixRoom) oneExchange(t *testing.T, mark int, engineCalled bool) wire
 	return exs[0]
 }
 
+// peerExchange is the RPC on the wire of a call the peer made (o): the
+// last of its attempts, which must be all there is.
+func (m *matrixRoom) peerExchange(t *testing.T, mark int, o peerOutcome) wireExchange {
+	t.Helper()
+	exs := m.wire.exchanges(mark, false)
+	if want := max(o.Attempts, 1); len(exs) != want {
+		t.Fatalf("%d RPCs on the wire, want %d (the peer's attempts): %v", len(exs), want, exs)
+	}
+	return exs[len(exs)-1]
+}
+
 func checkForm(t *testing.T, what string, got wireForm, want string) {
 	t.Helper()
 	if got.shape() != want {

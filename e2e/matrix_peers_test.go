@@ -43,6 +43,9 @@ type peerOutcome struct {
 	Message string  `json:"message"`
 	Data    string  `json:"data"`
 	MS      float64 `json:"ms"` // measured by the peer
+	// Attempts is how many times the peer sent the call: a stock peer
+	// retries its known ack race once, and both attempts are on the wire.
+	Attempts int `json:"-"`
 }
 
 // String leaves the payload out: it may be megabytes.
@@ -143,6 +146,7 @@ func (s stockMatrixPeer) callGo(t *testing.T, method, payload string, timeout ti
 	if !o.OK && o.Code == rpcerr.ConnectionTimeout {
 		t.Logf("%s: %v; retrying once (%s)", method, o, stockAckRace)
 		o = s.callGoOnce(t, method, payload, timeout, echo)
+		o.Attempts = 2
 	}
 	return o
 }

@@ -175,7 +175,7 @@ func (m *matrixRoom) peerCallsGo(t *testing.T) {
 					t.Fatalf("%s → Go %s: %+v", m.pk.name, sz.name, o)
 				}
 				m.table.add(m.pk.name, peerToGo, sz.name, o.duration())
-				ex := m.oneExchange(t, mark, false)
+				ex := m.peerExchange(t, mark, o)
 				checkForm(t, "the peer's request", ex.request, wantWire(m.sender(), sz.name))
 				checkForm(t, "Go's response", ex.response, wantWire(m.sender(), sz.name))
 				if !ex.acked {
@@ -190,7 +190,7 @@ func (m *matrixRoom) peerCallsGo(t *testing.T) {
 		if o.OK || o.Code != 2001 || o.Message != "no greeting today" || o.Data != `{"why":"asked to"}` {
 			t.Fatalf("peer got %+v, want 2001 with message and data", o)
 		}
-		checkErrorOnWire(t, m.oneExchange(t, mark, false), 2001)
+		checkErrorOnWire(t, m.peerExchange(t, mark, o), 2001)
 	})
 	t.Run("unknown method", func(t *testing.T) {
 		mark := m.wire.mark()
@@ -198,7 +198,7 @@ func (m *matrixRoom) peerCallsGo(t *testing.T) {
 		if o.OK || o.Code != rpcerr.UnsupportedMethod {
 			t.Fatalf("peer got %+v, want 1400", o)
 		}
-		checkErrorOnWire(t, m.oneExchange(t, mark, false), rpcerr.UnsupportedMethod)
+		checkErrorOnWire(t, m.peerExchange(t, mark, o), rpcerr.UnsupportedMethod)
 	})
 	t.Run("timeout", func(t *testing.T) {
 		mark := m.wire.mark()
@@ -206,7 +206,7 @@ func (m *matrixRoom) peerCallsGo(t *testing.T) {
 		if o.OK || o.Code != rpcerr.ResponseTimeout {
 			t.Fatalf("peer got %+v, want 1502", o)
 		}
-		ex := m.oneExchange(t, mark, false)
+		ex := m.peerExchange(t, mark, o)
 		if !ex.acked || ex.response.kind != formNone {
 			t.Fatalf("on the wire: %v, want an ack and no response before the caller gave up", ex)
 		}
@@ -216,7 +216,7 @@ func (m *matrixRoom) peerCallsGo(t *testing.T) {
 		// v1-only one (PROTOCOL.md §2 handler step 4).
 		mark := m.wire.mark()
 		o := m.peer.callGo(t, echoMethod, "big:102400", 10*time.Second, false)
-		ex := m.oneExchange(t, mark, false)
+		ex := m.peerExchange(t, mark, o)
 		if !m.pk.v2 {
 			if o.OK || o.Code != rpcerr.ResponsePayloadTooLarge {
 				t.Fatalf("peer got %+v, want 1504", o)
