@@ -249,15 +249,20 @@ func (sc *streamCall) fail(err error, how ending) bool {
 	if how&dropUnread != 0 {
 		sc.queue = nil
 	}
+	sc.stopTimersLocked()
+	running := !sc.handled
+	sc.mu.Unlock()
+	sc.finish(how&tellHandler != 0 && running)
+	return running
+}
+
+// stopTimersLocked stops the ack and wait timers once the call has ended.
+func (sc *streamCall) stopTimersLocked() {
 	for _, t := range []*time.Timer{sc.timer, sc.wait} {
 		if t != nil {
 			t.Stop()
 		}
 	}
-	running := !sc.handled
-	sc.mu.Unlock()
-	sc.finish(how&tellHandler != 0 && running)
-	return running
 }
 
 // succeed ends the call as the handler's end frame says.
@@ -273,11 +278,7 @@ func (sc *streamCall) succeed(st frame.Status) {
 	} else {
 		sc.end = &rpcerr.Error{Code: st.Code, Message: st.Message, Data: st.Data}
 	}
-	for _, t := range []*time.Timer{sc.timer, sc.wait} {
-		if t != nil {
-			t.Stop()
-		}
-	}
+	sc.stopTimersLocked()
 	sc.mu.Unlock()
 	sc.finish(false)
 }
