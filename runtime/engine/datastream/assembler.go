@@ -2,6 +2,7 @@ package datastream
 
 import (
 	"cmp"
+	"context"
 	"slices"
 	"strconv"
 
@@ -76,8 +77,13 @@ type Assembler struct {
 	accept    func(sender string, h *livekit.DataStream_Header) bool
 	streams   map[streamKey]*stream
 	perSender map[string]int
-	buffered  int64  // bytes held by all open streams
+	buffered  int64  // memory held by all open streams (their content's charged())
 	opened    uint64 // streams opened so far, to order SenderLeft's events
+	closed    bool   // Close was called: every packet is ignored
+	closing   bool   // CloseWhenDone was called
+	// offHeapMin is the size from which a stream's content is kept off
+	// the Go heap: offHeapMin, lowered by tests.
+	offHeapMin int
 }
 
 type streamKey struct{ sender, id string }
@@ -88,8 +94,8 @@ type stream struct {
 	header     *livekit.DataStream_Header
 	order      uint64
 	compressed bool
-	next       uint64    // the chunk index expected next
-	content    chunkList // text, or compressed bytes
+	next       uint64  // the chunk index expected next
+	content    content // text, or compressed bytes
 }
 
 // NewAssembler returns an Assembler. accept decides, at header time, which
@@ -97,10 +103,11 @@ type stream struct {
 // chunks.
 func NewAssembler(lim Limits, accept func(sender string, h *livekit.DataStream_Header) bool) *Assembler {
 	return &Assembler{
-		lim:       lim.withDefaults(),
-		accept:    accept,
-		streams:   make(map[streamKey]*stream),
-		perSender: make(map[string]int),
+		lim:        lim.withDefaults(),
+		accept:     accept,
+		streams:    make(map[streamKey]*stream),
+		perSender:  make(map[string]int),
+		offHeapMin: offHeapMin,
 	}
 }
 
@@ -119,9 +126,13 @@ func NewAssembler(lim Limits, accept func(sender string, h *livekit.DataStream_H
 //     total_length or a limit.
 //   - A trailer yields Completed or Failed.
 //
-// After its terminal event a stream is forgotten; later packets of it are
-// ignored.
+// After its terminal event a stream is forgotten, and the memory holding
+// its bytes released; later packets of it are ignored. After Close every
+// packet is ignored.
 func (a *Assembler) Feed(pkt *livekit.DataPacket) []Event {
+	if a.closed {
+		return nil
+	}
 	sender := pkt.GetParticipantIdentity()
 	switch v := pkt.GetValue().(type) {
 	case *livekit.DataPacket_StreamHeader:
@@ -143,16 +154,48 @@ func (a *Assembler) Feed(pkt *livekit.DataPacket) []Event {
 // SenderLeft fails and forgets every open stream from sender, in the order
 // they were opened.
 func (a *Assembler) SenderLeft(sender string) []Event {
+	return a.failAll(func(k streamKey) bool { return k.sender == sender }, func(st *stream) *Error {
+		return failure(st.key.id, ErrSenderLeft, "sender %q left", sender)
+	})
+}
+
+// Close fails and forgets every open stream (ErrClosed), in the order they
+// were opened, releasing their memory; from then on Feed ignores every
+// packet and SenderLeft finds nothing. Calling it again returns nothing.
+func (a *Assembler) Close() []Event {
+	a.closed = true
+	return a.failAll(func(streamKey) bool { return true }, func(st *stream) *Error {
+		return failure(st.key.id, ErrClosed, "the receiver closed")
+	})
+}
+
+// CloseWhenDone arranges for fn to be called, in a goroutine of its own,
+// when ctx is done; fn should take whatever serialises the Assembler's use
+// and call Close. Only the first call arranges anything: ClosesWhenDone
+// tells whether one was made.
+func (a *Assembler) CloseWhenDone(ctx context.Context, fn func()) {
+	if !a.closing {
+		a.closing = true
+		context.AfterFunc(ctx, fn)
+	}
+}
+
+// ClosesWhenDone reports whether CloseWhenDone was called.
+func (a *Assembler) ClosesWhenDone() bool { return a.closing }
+
+// failAll fails the open streams whose keys match, in the order they were
+// opened.
+func (a *Assembler) failAll(match func(streamKey) bool, why func(*stream) *Error) []Event {
 	var gone []*stream
 	for k, st := range a.streams {
-		if k.sender == sender {
+		if match(k) {
 			gone = append(gone, st)
 		}
 	}
 	slices.SortFunc(gone, func(x, y *stream) int { return cmp.Compare(x.order, y.order) })
 	events := make([]Event, 0, len(gone))
 	for _, st := range gone {
-		events = append(events, a.fail(st, failure(st.key.id, ErrSenderLeft, "sender %q left", sender)))
+		events = append(events, a.fail(st, why(st)))
 	}
 	return events
 }
@@ -160,10 +203,17 @@ func (a *Assembler) SenderLeft(sender string) []Event {
 // Open returns the number of streams open (for tests and leak checks).
 func (a *Assembler) Open() int { return len(a.streams) }
 
-// forget removes an open stream and releases its accounting.
+// Buffered returns the memory the open streams hold, which
+// MaxBufferedBytes bounds: the bytes of small streams, the mapped memory
+// (whole pages, some room to grow included) of large ones.
+func (a *Assembler) Buffered() int64 { return a.buffered }
+
+// forget removes an open stream, releases the memory holding its bytes and
+// its accounting.
 func (a *Assembler) forget(st *stream) {
 	delete(a.streams, st.key)
-	a.buffered -= int64(st.content.len())
+	a.buffered -= st.content.charged()
+	st.content.release()
 	if a.perSender[st.key.sender]--; a.perSender[st.key.sender] <= 0 {
 		delete(a.perSender, st.key.sender)
 	}

@@ -1,6 +1,11 @@
 package datastream
 
-import "unsafe"
+import (
+	"errors"
+	"unsafe"
+
+	"github.com/lkrpc/lkrpc/internal/offheap"
+)
 
 // growBuffer accumulates bytes up to max without ever allocating more than
 // max: capacity doubles from a small start, so a header that merely claims
@@ -16,23 +21,15 @@ const initialBuffer = 4096
 func (g *growBuffer) full() bool { return int64(len(g.b)) >= g.max }
 
 // spare returns writable space after the held bytes (empty only when full).
-func (g *growBuffer) spare() []byte {
+func (g *growBuffer) spare() ([]byte, error) {
 	if len(g.b) == cap(g.b) {
 		g.reserve(1)
 	}
-	return g.b[len(g.b):cap(g.b)]
+	return g.b[len(g.b):cap(g.b)], nil
 }
 
 // commit marks n bytes of spare() as held.
 func (g *growBuffer) commit(n int) { g.b = g.b[:len(g.b)+n] }
-
-// append adds p; the caller has checked it fits max.
-func (g *growBuffer) append(p []byte) {
-	if cap(g.b)-len(g.b) < len(p) {
-		g.reserve(len(p))
-	}
-	g.b = append(g.b, p...)
-}
 
 // reserve makes room for at least n more bytes, capped at max.
 func (g *growBuffer) reserve(n int) {
@@ -44,13 +41,8 @@ func (g *growBuffer) reserve(n int) {
 	g.b = nb
 }
 
-func (g *growBuffer) len() int { return len(g.b) }
-
 func (g *growBuffer) bytes() []byte { return g.b }
 
-// bytesToString returns the bytes as a string without copying them: a payload can
-// be tens of MiB and the buffer is dropped right after, never written
-// again, which is the condition unsafe.String requires.
 // chunkList holds an open stream's chunks as they arrived, without copying
 // them (the receiver owns its packets): what a stream holds is the bytes
 // received, never the up to twice as many a doubling buffer holds while
@@ -82,6 +74,106 @@ func (c *chunkList) bytes() []byte {
 	return out
 }
 
+// moveTo copies the content to dst (at least len() bytes long) and lets
+// the chunks go.
+func (c *chunkList) moveTo(dst []byte) {
+	off := 0
+	for _, p := range c.parts {
+		off += copy(dst[off:], p)
+	}
+	c.parts, c.n = nil, 0
+}
+
+// Off-heap buffering (internal/offheap): an open stream's bytes past
+// offHeapMin wait in memory mapped outside the Go heap, so that a full
+// MaxBufferedBytes costs the process that much and not the twice as much
+// the garbage collector's pacing lets a heap of that size grow to.
+const (
+	// offHeapMin is the most a stream holds on the Go heap, as a
+	// chunkList: below it a mapping's system calls and whole pages cost
+	// more than the heap does (a chunked stream is at least 15 KiB).
+	offHeapMin = 64 << 10
+	// growthDivisor and growthMin set how much a mapping grows past the
+	// bytes it must hold: an eighth of its size, at least 64 KiB, so a
+	// 10 MiB stream is remapped about 30 times and holds at most an eighth
+	// more than it received (never more than its ceiling, and only while
+	// MaxBufferedBytes leaves room for it).
+	growthDivisor = 8
+	growthMin     = 64 << 10
+)
+
+// content is what an open stream has received: as a chunkList while small,
+// then in an offheap.Buffer. What it costs, charged(), is what the
+// assembler counts against MaxBufferedBytes: the bytes of its chunks, or
+// the whole mapping.
+type content struct {
+	small  chunkList
+	mapped offheap.Buffer
+	// offHeapMin is the size from which it is mapped (offHeapMin, or
+	// smaller in tests); heap-only where offheap is unsupported.
+	offHeapMin int
+}
+
+func (c *content) len() int { return c.small.len() + c.mapped.Len() }
+
+// charged is the memory the content holds.
+func (c *content) charged() int64 { return int64(c.small.len()) + int64(c.mapped.Cap()) }
+
+// errBudget: adding the bytes would take the content past its budget.
+var errBudget = errors.New("over budget")
+
+// add appends p, taking at most budget bytes of memory in all (charged()
+// never exceeds it) and mapping at most ceiling bytes (rounded to pages),
+// the most the stream may ever hold. It fails with errBudget, or with the
+// error of a mapping that failed, and then holds what it held before.
+func (c *content) add(p []byte, budget, ceiling int64) error {
+	held := int64(c.len()) + int64(len(p))
+	if c.mapped.Cap() == 0 && (!offheap.Supported || held <= int64(c.offHeapMin)) {
+		if held > budget {
+			return errBudget
+		}
+		c.small.append(p)
+		return nil
+	}
+	if held > int64(c.mapped.Cap()) {
+		size := int64(offheap.Round(int(min(ceiling, max(held,
+			int64(c.mapped.Cap())+max(int64(c.mapped.Cap())/growthDivisor, growthMin))))))
+		if size > budget {
+			// No room for the slack: map exactly what is needed.
+			if size = int64(offheap.Round(int(held))); size > budget {
+				return errBudget
+			}
+		}
+		if err := c.mapped.Grow(int(size)); err != nil {
+			return err
+		}
+		if c.small.len() > 0 {
+			// First mapping: the chunks so far move into it.
+			n := c.small.len()
+			c.small.moveTo(c.mapped.Spare())
+			c.mapped.Commit(n)
+		}
+	}
+	c.mapped.Append(p)
+	return nil
+}
+
+// bytes returns the content and whether it is the caller's to keep (fresh
+// Go memory). When it is not, it is valid only until release: copy it.
+func (c *content) bytes() (b []byte, owned bool) {
+	if c.mapped.Cap() > 0 {
+		return c.mapped.Bytes(), false
+	}
+	return c.small.bytes(), true
+}
+
+// release lets the content go: the mapping is unmapped at once. Harmless
+// twice.
+func (c *content) release() {
+	c.small = chunkList{}
+	c.mapped.Free()
+}
+
 // stringBytes returns the bytes of s without copying them, for content
 // that is only ever read (Encode's packets are read-only). An empty s gives
 // an empty, non-nil slice, as []byte(s) does.
@@ -92,6 +184,9 @@ func stringBytes(s string) []byte {
 	return unsafe.Slice(unsafe.StringData(s), len(s))
 }
 
+// bytesToString returns b as a string without copying it, for fresh Go
+// memory the caller never writes again (the condition unsafe.String
+// requires): a payload can be tens of MiB.
 func bytesToString(b []byte) string {
 	if len(b) == 0 {
 		return ""

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/lkrpc/lkrpc/internal/offheap"
 )
 
 // errOverBudget stops a compression whose output can no longer qualify.
@@ -108,9 +110,13 @@ const maxDeflateRatio = 1032
 // inflate decompresses raw DEFLATE data, producing at most limit bytes.
 // It reports tooLong when the data would inflate to more, without
 // inflating further, so a deflate bomb costs at most limit bytes.
-// expect, when positive, is the size the sender announced: the output
-// buffer starts at that size (bounded by what data could possibly inflate
-// to, so a small stream claiming a large size gains no allocation).
+// expect, when positive, is the size the sender announced: the output is
+// inflated into a buffer of that size (bounded by what data could possibly
+// inflate to, so a small stream claiming a large size gains no
+// allocation), which becomes the payload. Without it the output grows in
+// memory mapped off the Go heap (where supported) and is copied once, at
+// its exact size, to the Go heap: no doubling buffer's copies are left
+// behind. out is always fresh Go memory.
 func inflate(data []byte, limit, expect int64) (out []byte, tooLong bool, err error) {
 	src := bytes.NewReader(data)
 	r, _ := readerPool.Get().(io.ReadCloser)
@@ -125,34 +131,85 @@ func inflate(data []byte, limit, expect int64) (out []byte, tooLong bool, err er
 		readerPool.Put(r)
 	}()
 
-	buf := growBuffer{max: limit}
-	if expect = min(expect, limit, int64(len(data))*maxDeflateRatio); expect > 0 {
-		buf.reserve(int(expect))
+	if expect = min(expect, limit, int64(len(data))*maxDeflateRatio); expect > 0 || !offheap.Supported {
+		buf := growBuffer{max: limit}
+		if expect > 0 {
+			buf.reserve(int(expect))
+		}
+		if tooLong, err = inflateInto(r, &buf); tooLong || err != nil {
+			return nil, tooLong, err
+		}
+		out = buf.bytes()
+	} else {
+		buf := mappedSink{max: limit}
+		defer buf.b.Free()
+		if tooLong, err = inflateInto(r, &buf); tooLong || err != nil {
+			return nil, tooLong, err
+		}
+		out = bytes.Clone(buf.b.Bytes())
 	}
+	if src.Len() != 0 {
+		return nil, false, fmt.Errorf("%d bytes after the end of the DEFLATE data", src.Len())
+	}
+	return out, false, nil
+}
+
+// sink is where inflateInto writes: growBuffer or mappedSink.
+type sink interface {
+	full() bool
+	spare() ([]byte, error) // writable space; empty only when full
+	commit(n int)
+}
+
+// inflateInto reads r into buf until EOF, or until buf is full and one
+// more byte shows the output too long.
+func inflateInto(r io.Reader, buf sink) (tooLong bool, err error) {
 	for {
 		if buf.full() {
 			// One more byte decides between "exactly limit" and "too long".
 			var one [1]byte
 			n, err := io.ReadFull(r, one[:])
 			if n > 0 {
-				return nil, true, nil
+				return true, nil
 			}
 			if err != io.EOF {
-				return nil, false, err
+				return false, err
 			}
-			break
+			return false, nil
 		}
-		n, err := r.Read(buf.spare())
+		spare, err := buf.spare()
+		if err != nil {
+			return false, err
+		}
+		n, err := r.Read(spare)
 		buf.commit(n)
 		if err == io.EOF {
-			break
+			return false, nil
 		}
 		if err != nil {
-			return nil, false, err
+			return false, err
 		}
 	}
-	if src.Len() != 0 {
-		return nil, false, fmt.Errorf("%d bytes after the end of the DEFLATE data", src.Len())
-	}
-	return buf.bytes(), false, nil
 }
+
+// mappedSink is an offheap.Buffer of at most max bytes, grown as content
+// does (see content.add for the growth).
+type mappedSink struct {
+	b   offheap.Buffer
+	max int64
+}
+
+func (m *mappedSink) full() bool { return int64(m.b.Len()) >= m.max }
+
+func (m *mappedSink) spare() ([]byte, error) {
+	if m.b.Len() == m.b.Cap() {
+		c := int64(m.b.Cap())
+		if err := m.b.Grow(int(min(m.max, c+max(c/growthDivisor, growthMin)))); err != nil {
+			return nil, err
+		}
+	}
+	s := m.b.Spare()
+	return s[:min(int64(len(s)), m.max-int64(m.b.Len()))], nil
+}
+
+func (m *mappedSink) commit(n int) { m.b.Commit(n) }

@@ -29,6 +29,9 @@ var (
 	ErrDuplicate = errors.New("duplicate stream id")
 	// ErrSenderLeft: the sender left before finishing the stream.
 	ErrSenderLeft = errors.New("sender left")
+	// ErrClosed: the receiver closed (Assembler.Close) before the stream
+	// finished.
+	ErrClosed = errors.New("receiver closed")
 )
 
 // Error is a reassembly failure of one stream.

@@ -25,7 +25,7 @@ func (a *Assembler) onHeader(sender string, h *livekit.DataStream_Header) []Even
 	if h.InlineContent != nil {
 		compressed := h.Compression == livekit.DataStream_DEFLATE_RAW
 		info := Info{Inline: true, Compressed: compressed, Packets: 1, WireBytes: len(h.InlineContent)}
-		return append(events, a.complete(sender, h, compressed, h.InlineContent, info))
+		return append(events, a.complete(sender, h, compressed, h.InlineContent, false, info))
 	}
 	if a.perSender[sender] >= a.lim.MaxStreamsPerSender {
 		return append(events, failedEvent(sender, h, failure(h.StreamId, ErrTooManyStreams,
@@ -37,6 +37,7 @@ func (a *Assembler) onHeader(sender string, h *livekit.DataStream_Header) []Even
 		header:     h,
 		order:      a.opened,
 		compressed: h.Compression == livekit.DataStream_DEFLATE_RAW,
+		content:    content{offHeapMin: a.offHeapMin},
 	}
 	a.streams[key] = st
 	a.perSender[sender]++
@@ -67,18 +68,26 @@ func (a *Assembler) onChunk(sender string, c *livekit.DataStream_Chunk) []Event 
 	if c.ChunkIndex != st.next {
 		return []Event{a.fail(st, failure(c.StreamId, ErrChunkOrder, "chunk index %d, expected %d", c.ChunkIndex, st.next))}
 	}
-	n := int64(len(c.Content))
-	held := int64(st.content.len()) + n
+	held := int64(st.content.len()) + int64(len(c.Content))
 	switch {
 	case !st.compressed && st.header.TotalLength != nil && held > int64(*st.header.TotalLength):
 		return []Event{a.fail(st, failure(c.StreamId, ErrLength, "%d bytes received, more than total_length %d", held, *st.header.TotalLength))}
 	case held > a.lim.MaxPayloadBytes:
 		return []Event{a.fail(st, failure(c.StreamId, ErrTooLarge, "%d bytes received, more than the limit of %d", held, a.lim.MaxPayloadBytes))}
-	case a.buffered+n > a.lim.MaxBufferedBytes:
-		return []Event{a.fail(st, failure(c.StreamId, ErrTooLarge, "open streams would buffer more than %d bytes", a.lim.MaxBufferedBytes))}
 	}
-	st.content.append(c.Content)
-	a.buffered += n
+	// The most the stream may ever hold, which bounds its buffer's growth.
+	ceiling := a.lim.MaxPayloadBytes
+	if !st.compressed && st.header.TotalLength != nil {
+		ceiling = int64(*st.header.TotalLength)
+	}
+	before := st.content.charged()
+	switch err := st.content.add(c.Content, a.lim.MaxBufferedBytes-(a.buffered-before), ceiling); {
+	case err == errBudget:
+		return []Event{a.fail(st, failure(c.StreamId, ErrTooLarge, "open streams would buffer more than %d bytes", a.lim.MaxBufferedBytes))}
+	case err != nil:
+		return []Event{a.fail(st, failure(c.StreamId, ErrTooLarge, "cannot buffer %d bytes: %v", held, err))}
+	}
+	a.buffered += st.content.charged() - before
 	st.next++
 	return nil
 }
@@ -92,14 +101,18 @@ func (a *Assembler) onTrailer(sender string, t *livekit.DataStream_Trailer) []Ev
 	if t.Reason != "" {
 		return []Event{a.fail(st, failure(t.StreamId, ErrAborted, "aborted: %s", t.Reason))}
 	}
-	a.forget(st)
 	info := Info{Compressed: st.compressed, Packets: int(st.next) + 2, WireBytes: st.content.len()}
-	return []Event{a.complete(sender, st.header, st.compressed, st.content.bytes(), info)}
+	b, owned := st.content.bytes()
+	ev := a.complete(sender, st.header, st.compressed, b, owned, info)
+	a.forget(st) // after complete, which copies off-heap bytes it keeps
+	return []Event{ev}
 }
 
 // complete turns a stream's received content into its Completed (or
-// Failed) event.
-func (a *Assembler) complete(sender string, h *livekit.DataStream_Header, compressed bool, content []byte, info Info) Event {
+// Failed) event. owned says content is fresh Go memory that may become the
+// payload; otherwise (inline content, an off-heap buffer) the payload is a
+// copy, and the event holds no pointer into content.
+func (a *Assembler) complete(sender string, h *livekit.DataStream_Header, compressed bool, content []byte, owned bool, info Info) Event {
 	text := content
 	if compressed {
 		limit, expect := a.lim.MaxPayloadBytes, int64(0)
@@ -116,7 +129,7 @@ func (a *Assembler) complete(sender string, h *livekit.DataStream_Header, compre
 		case tooLong:
 			return failedEvent(sender, h, failure(h.StreamId, ErrTooLarge, "inflates to more than the limit of %d bytes", limit))
 		}
-		text = out
+		text, owned = out, true
 	}
 	switch {
 	case h.TotalLength != nil && uint64(len(text)) != *h.TotalLength:
@@ -127,8 +140,9 @@ func (a *Assembler) complete(sender string, h *livekit.DataStream_Header, compre
 	case !utf8.Valid(text):
 		return failedEvent(sender, h, failure(h.StreamId, ErrInvalidUTF8, "the payload is not valid UTF-8"))
 	}
-	if info.Inline && !compressed {
-		// Inline content belongs to the caller's packet: copy it rather
+	if !owned {
+		// Inline content belongs to the caller's packet, and off-heap
+		// memory is unmapped when the stream is forgotten: copy it rather
 		// than alias memory we do not own.
 		return Event{Kind: Completed, Sender: sender, Header: h, Text: string(text), Info: info}
 	}
