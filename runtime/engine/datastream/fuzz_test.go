@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/livekit/protocol/livekit"
+
+	"github.com/lkrpc/lkrpc/internal/offheap"
 )
 
 // fuzzBytes hands out fuzz input piece by piece; past the end it yields
@@ -101,66 +103,94 @@ func FuzzReassembly(f *testing.F) {
 	f.Add(bytes.Repeat([]byte{9, 0, 39}, 20))
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		a := NewAssembler(fuzzLimits, func(_ string, h *livekit.DataStream_Header) bool { return h.Topic != "reject" })
-		open := map[streamKey]bool{}
-		opened, ended := 0, 0
-		check := func(evs []Event) {
-			for _, e := range evs {
-				if e.Header == nil {
-					t.Fatalf("event without header: %+v", e)
-				}
-				k := streamKey{e.Sender, e.Header.StreamId}
-				switch e.Kind {
-				case Opened:
-					if open[k] {
-						t.Fatalf("%v opened twice", k)
-					}
-					open[k] = true
-					opened++
-				case Completed, Failed:
-					if !open[k] {
-						t.Fatalf("%v ended (%v) without being open", k, e.Kind)
-					}
-					delete(open, k)
-					ended++
-					if int64(len(e.Text)) > fuzzLimits.MaxPayloadBytes {
-						t.Fatalf("payload of %d bytes over the limit", len(e.Text))
-					}
-					if (e.Kind == Failed) != (e.Err != nil) {
-						t.Fatalf("%v with error %v", e.Kind, e.Err)
-					}
-				default:
-					t.Fatalf("unknown event kind %d", e.Kind)
-				}
-			}
-			if a.Open() != len(open) {
-				t.Fatalf("Open() = %d, events say %d", a.Open(), len(open))
-			}
-			if a.buffered > fuzzLimits.MaxBufferedBytes || a.buffered < 0 {
-				t.Fatalf("buffered %d", a.buffered)
-			}
-			var held int64
-			for _, st := range a.streams {
-				if int64(st.content.len()) > fuzzLimits.MaxPayloadBytes {
-					t.Fatalf("stream holds %d bytes, over the limit", st.content.len())
-				}
-				held += int64(st.content.len())
-			}
-			if held != a.buffered {
-				t.Fatalf("streams hold %d bytes, buffered says %d", held, a.buffered)
-			}
-		}
-		in := &fuzzBytes{data}
-		for in.more() {
-			check(fuzzStep(in, a))
-		}
-		for _, s := range []string{"", "s", "t"} {
-			check(a.SenderLeft(s))
-		}
-		if a.Open() != 0 || opened != ended || a.buffered != 0 || len(a.perSender) != 0 {
-			t.Fatalf("after everyone left: open %d, opened %d, ended %d, buffered %d", a.Open(), opened, ended, a.buffered)
+		// The same packets on the Go heap, and off it from the 17th byte of
+		// a stream (a page each: a budget of two streams' pages).
+		fuzzAssembly(t, data, fuzzLimits, offHeapMin)
+		if offheap.Supported {
+			fuzzAssembly(t, data, Limits{MaxPayloadBytes: 64, MaxStreamsPerSender: 2,
+				MaxBufferedBytes: 2*int64(offheap.PageSize) + 40}, 16)
 		}
 	})
+}
+
+// fuzzAssembly feeds the packets data describes to a fresh Assembler and
+// checks its invariants after every step: one terminal event per opened
+// stream, payloads and buffers within the limits, the buffered accounting
+// equal to what the streams hold, one live mapping per mapped stream, and
+// nothing held once every sender has left and the assembler is closed.
+func fuzzAssembly(t *testing.T, data []byte, lim Limits, heapMax int) {
+	mappings := offheap.Mappings()
+	a := NewAssembler(lim, func(_ string, h *livekit.DataStream_Header) bool { return h.Topic != "reject" })
+	a.offHeapMin = heapMax
+	open := map[streamKey]bool{}
+	opened, ended := 0, 0
+	check := func(evs []Event) {
+		for _, e := range evs {
+			if e.Header == nil {
+				t.Fatalf("event without header: %+v", e)
+			}
+			k := streamKey{e.Sender, e.Header.StreamId}
+			switch e.Kind {
+			case Opened:
+				if open[k] {
+					t.Fatalf("%v opened twice", k)
+				}
+				open[k] = true
+				opened++
+			case Completed, Failed:
+				if !open[k] {
+					t.Fatalf("%v ended (%v) without being open", k, e.Kind)
+				}
+				delete(open, k)
+				ended++
+				if int64(len(e.Text)) > lim.MaxPayloadBytes {
+					t.Fatalf("payload of %d bytes over the limit", len(e.Text))
+				}
+				if (e.Kind == Failed) != (e.Err != nil) {
+					t.Fatalf("%v with error %v", e.Kind, e.Err)
+				}
+			default:
+				t.Fatalf("unknown event kind %d", e.Kind)
+			}
+		}
+		if a.Open() != len(open) {
+			t.Fatalf("Open() = %d, events say %d", a.Open(), len(open))
+		}
+		if a.buffered > lim.MaxBufferedBytes || a.buffered < 0 {
+			t.Fatalf("buffered %d", a.buffered)
+		}
+		var held int64
+		mapped := 0
+		for _, st := range a.streams {
+			if int64(st.content.len()) > lim.MaxPayloadBytes {
+				t.Fatalf("stream holds %d bytes, over the limit", st.content.len())
+			}
+			if c := st.content.mapped.Cap(); c > 0 {
+				mapped++
+				if c > offheap.Round(int(lim.MaxPayloadBytes)) {
+					t.Fatalf("stream maps %d bytes for a %d-byte limit", c, lim.MaxPayloadBytes)
+				}
+			}
+			held += st.content.charged()
+		}
+		if held != a.buffered {
+			t.Fatalf("streams hold %d bytes, buffered says %d", held, a.buffered)
+		}
+		if live := offheap.Mappings() - mappings; live != mapped {
+			t.Fatalf("%d live mappings, %d streams mapped", live, mapped)
+		}
+	}
+	in := &fuzzBytes{data}
+	for in.more() {
+		check(fuzzStep(in, a))
+	}
+	for _, s := range []string{"", "s", "t"} {
+		check(a.SenderLeft(s))
+	}
+	if a.Open() != 0 || opened != ended || a.buffered != 0 || len(a.perSender) != 0 {
+		t.Fatalf("after everyone left: open %d, opened %d, ended %d, buffered %d", a.Open(), opened, ended, a.buffered)
+	}
+	check(a.Close())
 }
 
 func FuzzInflate(f *testing.F) {
