@@ -17,7 +17,6 @@ import (
 	"github.com/lkrpc/lkrpc/internal/randtext"
 	"github.com/lkrpc/lkrpc/runtime/engine"
 	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
-	"github.com/lkrpc/lkrpc/runtime/link/memroom"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
@@ -91,72 +90,6 @@ func TestPeakMemory100Streams10MiB(t *testing.T) {
 				base>>20, baseMapped>>20, (p.heap-base)>>20, (p.mapped-baseMapped)>>20, total>>20,
 				float64(total)/float64(c.cap), c.cap>>20, (p.live-base)>>20, peakRSS())
 		})
-	}
-}
-
-// A large open stream waits in memory mapped off the Go heap
-// (internal/offheap); when it cannot finish because its sender left, the
-// engine closed or its link was lost, that memory is unmapped then.
-func TestOffHeapReleasedWhenStreamsCannotFinish(t *testing.T) {
-	if !offheap.Supported {
-		t.Skip("no memory mappings on this platform")
-	}
-	for _, c := range []struct {
-		name string
-		end  func(v *env, bob member)
-	}{
-		{"caller leaves", func(v *env, _ member) { v.room.Remove("alice", errLeft) }},
-		{"engine closes", func(_ *env, bob member) { bob.Close() }},
-		{"link lost", func(v *env, _ member) { v.room.Remove("bob", errLeft) }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			base := settledMappings()
-			v := newEnv(t)
-			// 100 chunks of 1000 bytes get through, past the 64 KiB that a
-			// stream keeps on the heap; the rest and the trailer never do.
-			v.room.SetFault(memroom.CutStream("", 100))
-			bob := v.join("bob", plain())
-			serve(t, bob, "faults.Size", func(_ context.Context, r *transport.Request) (string, error) {
-				return strconv.Itoa(len(r.Payload)), nil
-			})
-			alice := v.join("alice", plain())
-			run := v.start(alice, transport.Call{Destination: "bob", Method: "faults.Size",
-				Payload: randtext.New(200<<10, 1), Timeout: time.Second})
-			waitMappings(t, base+1, "the stream is open")
-			c.end(v, bob)
-			waitMappings(t, base, "the stream cannot finish")
-			if res := run.wait(t, time.Second+timerSlack); res.err == nil {
-				t.Fatalf("call succeeded with %q", res.reply.Payload)
-			}
-		})
-	}
-}
-
-// settledMappings returns the live mappings once collections have cleaned
-// up the unreachable buffers of earlier tests.
-func settledMappings() int {
-	last := -1
-	for range 50 {
-		runtime.GC()
-		time.Sleep(2 * time.Millisecond)
-		if n := offheap.Mappings(); n == last {
-			return n
-		} else {
-			last = n
-		}
-	}
-	return last
-}
-
-// waitMappings waits up to promptBound for want live mappings.
-func waitMappings(t *testing.T, want int, when string) {
-	t.Helper()
-	deadline := time.Now().Add(promptBound)
-	for offheap.Mappings() != want {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: %d live mappings after %v, want %d", when, offheap.Mappings(), promptBound, want)
-		}
-		time.Sleep(time.Millisecond)
 	}
 }
 
