@@ -2,6 +2,7 @@ package codec
 
 import (
 	"fmt"
+	"sync"
 	"unsafe"
 
 	"google.golang.org/protobuf/encoding/protojson"
@@ -21,17 +22,35 @@ var (
 	}
 )
 
+// jsonBuffers are the fast path's output buffers; one that grew beyond
+// maxPooledBuffer is left to the collector.
+var jsonBuffers = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+const maxPooledBuffer = 64 << 10
+
 func (jsonCodec) Name() string { return "json" }
 
 func (jsonCodec) Marshal(m proto.Message) (string, error) {
 	if m == nil {
 		return "{}", nil
 	}
-	if proto.Size(m) == 0 && !specialJSON(m) && proto.CheckInitialized(m) == nil {
-		// Nothing set: protojson would write "{}" (it omits what the
-		// binary form omits) after allocations of its own; a missing
-		// required field is left to it to report.
-		return "{}", nil
+	// Most messages take the fast path (fastjson.go), into a pooled
+	// buffer and then the one allocation of the string.
+	bp := jsonBuffers.Get().(*[]byte)
+	b, ok := appendMessageJSON((*bp)[:0], m.ProtoReflect(), 0)
+	var s string
+	switch {
+	case ok && len(b) == 2:
+		s = "{}" // nothing set
+	case ok:
+		s = string(b)
+	}
+	if cap(b) <= maxPooledBuffer {
+		*bp = b[:0]
+		jsonBuffers.Put(bp)
+	}
+	if ok {
+		return s, nil
 	}
 	b, err := jsonMarshal.Marshal(m)
 	if err != nil {
@@ -51,6 +70,14 @@ func (jsonCodec) Unmarshal(payload string, m proto.Message) error {
 			return fmt.Errorf("codec: payload is not valid JSON for %s: %w", messageName(m), err)
 		}
 		return nil
+	}
+	if m != nil {
+		proto.Reset(m)
+		if decodeMessageJSON(payload, m.ProtoReflect()) {
+			return nil
+		}
+		// Something only protojson reads (or refuses): it starts again
+		// from an empty message.
 	}
 	// protojson only reads its input (strings and bytes it decodes are
 	// copies), so the payload's memory is lent rather than copied.
