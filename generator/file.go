@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/dave/jennifer/jen"
@@ -15,11 +16,24 @@ const (
 	timePackage    = "time"
 )
 
-// generateFile emits model's file through gen.
+// generateFile emits model's file through gen, which formats it when it
+// builds the response.
 func generateFile(gen *protogen.Plugin, model *fileModel) error {
+	g := gen.NewGeneratedFile(goFileName(model), model.file.GoImportPath)
+	return renderGo(gen, model, g)
+}
+
+// goFileName is the name of model's Go file, before module= is applied.
+func goFileName(model *fileModel) string {
+	return model.file.GeneratedFilenamePrefix + FileSuffix
+}
+
+// renderGo writes model's Go file to w unformatted: jennifer's own output,
+// which protogen (GeneratedFile.Content) or formatGo then parses and prints.
+func renderGo(gen *protogen.Plugin, model *fileModel, w io.Writer) error {
 	file := model.file
 	f := jen.NewFilePathName(string(file.GoImportPath), string(file.GoPackageName))
-	// protogen parses and prints every .go file it returns, which formats it:
+	// The output is parsed and printed afterwards, which formats it:
 	// formatting here as well would only double the work.
 	f.NoFormat = true
 	generateHeader(f, file)
@@ -30,8 +44,7 @@ func generateFile(gen *protogen.Plugin, model *fileModel) error {
 		generateService(f, &model.services[i])
 	}
 
-	g := gen.NewGeneratedFile(file.GeneratedFilenamePrefix+FileSuffix, file.GoImportPath)
-	if err := f.Render(g); err != nil {
+	if err := f.Render(w); err != nil {
 		return fmt.Errorf("protoc-gen-lkrpc: %s: %w", file.Desc.Path(), err)
 	}
 	return nil

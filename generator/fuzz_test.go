@@ -34,6 +34,8 @@ func FuzzGenerate(f *testing.F) {
 	f.Add("ok", "", "//go:generate rm -rf /\n")
 	f.Fuzz(func(t *testing.T, name, prefix, comment string) {
 		req := fuzzRequest(name, prefix, comment)
+		req.Parameter = proto.String(ParamJSONSchema + "=true")
+		checkRespond(t, req) // the binary's path writes what protogen does
 		gen, err := protogen.Options{}.New(req)
 		if err != nil {
 			t.Fatalf("protogen refuses the request: %v", err)

@@ -19,6 +19,27 @@ const FileSuffix = "_lkrpc.pb.go"
 // Every error (a streaming method, an invalid option, a clash of wire names)
 // is reported, each naming its method, and then nothing is generated.
 func (p *Params) Generate(gen *protogen.Plugin) error {
+	models, err := p.plan(gen)
+	if err != nil {
+		return err
+	}
+	for _, model := range models {
+		if err := generateFile(gen, model); err != nil {
+			return err
+		}
+		if p.JSONSchema {
+			if err := generateTools(gen, model); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// plan declares the plugin's features on gen and models every requested
+// file that declares services, or returns every problem found in any of
+// them: nothing is emitted before plan has succeeded.
+func (p *Params) plan(gen *protogen.Plugin) ([]*fileModel, error) {
 	gen.SupportedFeatures = SupportedFeatures
 	gen.SupportedEditionsMinimum = SupportedEditionsMinimum
 	gen.SupportedEditionsMaximum = SupportedEditionsMaximum
@@ -41,17 +62,7 @@ func (p *Params) Generate(gen *protogen.Plugin) error {
 		errs = append(errs, checkToolsNames(models))
 	}
 	if err := errors.Join(errs...); err != nil {
-		return err
+		return nil, err
 	}
-	for _, model := range models {
-		if err := generateFile(gen, model); err != nil {
-			return err
-		}
-		if p.JSONSchema {
-			if err := generateTools(gen, model); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return models, nil
 }

@@ -99,6 +99,7 @@ type pluginRun struct {
 // withProtocGenGo is set (the .pb.go files the generated code needs).
 func runPlugin(t testing.TB, req *pluginpb.CodeGeneratorRequest, withProtocGenGo bool) pluginRun {
 	t.Helper()
+	checkRespond(t, req) // the binary's path (Respond) writes what protogen does
 	var params Params
 	gen, err := protogen.Options{ParamFunc: params.Set}.New(req)
 	if err != nil {

@@ -48,17 +48,25 @@ func checkToolsNames(models []*fileModel) error {
 // through protogen, like the Go code, so paths= and module= apply to it.
 func generateTools(gen *protogen.Plugin, model *fileModel) error {
 	for i := range model.services {
-		s := &model.services[i]
-		content, err := encodeJSON(toolsDocument(model.file, s))
+		content, err := toolsContent(model, &model.services[i])
 		if err != nil {
-			return fmt.Errorf("protoc-gen-lkrpc: %s: %w", s.svc.Desc.FullName(), err)
+			return err
 		}
-		g := gen.NewGeneratedFile(toolsFileName(model.file, s.svc), model.file.GoImportPath)
+		g := gen.NewGeneratedFile(toolsFileName(model.file, model.services[i].svc), model.file.GoImportPath)
 		if _, err := g.Write(content); err != nil {
 			return err
 		}
 	}
 	return nil
+}
+
+// toolsContent is the tool description file of service s of model.
+func toolsContent(model *fileModel, s *serviceModel) ([]byte, error) {
+	content, err := encodeJSON(toolsDocument(model.file, s))
+	if err != nil {
+		return nil, fmt.Errorf("protoc-gen-lkrpc: %s: %w", s.svc.Desc.FullName(), err)
+	}
+	return content, nil
 }
 
 // toolsDocument is one service's file: its name and comment, and one tool

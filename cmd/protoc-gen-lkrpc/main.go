@@ -14,10 +14,13 @@ package main
 import (
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
 	"google.golang.org/protobuf/compiler/protogen"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/pluginpb"
 
 	"github.com/lkrpc/lkrpc/generator"
 )
@@ -29,8 +32,33 @@ func main() {
 		fmt.Printf("%s v%s\n", filepath.Base(os.Args[0]), generator.Version)
 		return
 	}
-	// Parameters other than protogen's own (paths, module, M…) go to
-	// Params, which refuses any it does not know.
+	if err := run(); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", filepath.Base(os.Args[0]), err)
+		os.Exit(1)
+	}
+}
+
+// run is protogen.Options.Run with generator.Params.Respond in place of
+// protogen's Response: the same request handling and the same response,
+// written as each file is formatted (see Respond). Parameters other than
+// protogen's own (paths, module, M…) go to Params, which refuses any it
+// does not know.
+func run() error {
+	if len(os.Args) > 1 {
+		return fmt.Errorf("unknown argument %q (this program should be run by protoc, not directly)", os.Args[1])
+	}
+	in, err := io.ReadAll(os.Stdin)
+	if err != nil {
+		return err
+	}
+	req := new(pluginpb.CodeGeneratorRequest)
+	if err := proto.Unmarshal(in, req); err != nil {
+		return err
+	}
 	var params generator.Params
-	protogen.Options{ParamFunc: params.Set}.Run(params.Generate)
+	gen, err := protogen.Options{ParamFunc: params.Set}.New(req)
+	if err != nil {
+		return err
+	}
+	return params.Respond(gen, os.Stdout)
 }
