@@ -6,18 +6,28 @@ import (
 	"github.com/lkrpc/lkrpc/runtime/transport"
 )
 
-// wantWire is the form a payload must take on the wire, per sender:
-// whoever sends, a client-protocol-2 + deflate recipient gets single
-// packets when the header fits (compressed only when smaller) and
-// compressed streams above; a protocol-0 peer exchanges v1 packets only.
-func wantWire(sender string, size string) string {
-	if sender == "v1" {
+// Who sends a payload, for wantWire.
+const (
+	sendsGo  = "go"  // the lkrpc engine, to a v2 peer
+	sendsSDK = "sdk" // a v2 SDK peer (livekit-client, rtc-node)
+	sendsV1  = "v1"  // either side, when the other is v1-only
+)
+
+// wantWire is the form a payload must take on the wire, per sender: to a
+// client-protocol-2 + deflate recipient, an SDK sends single packets when
+// the header fits (compressed only when smaller) and compressed streams
+// above; lkrpc does the same except that a payload below the compression
+// minimum goes as a v1 packet, unless it is its first request to that
+// peer (PROTOCOL.md §6); a protocol-0 peer exchanges v1 packets only.
+func wantWire(sender, size string, first bool) string {
+	switch {
+	case sender == sendsV1:
 		return formPacket
-	}
-	switch size {
-	case "16B":
+	case size == "16B" && sender == sendsGo && !first:
+		return formPacket
+	case size == "16B":
 		return formInline
-	case "15KiB":
+	case size == "15KiB":
 		return formInline + ", deflate"
 	default:
 		return formStream + ", deflate"
@@ -33,13 +43,19 @@ func (f wireForm) shape() string {
 	return s
 }
 
-// sender names who sends a payload for wantWire: "v2" for the Go engine and
-// for v2 peers, "v1" when either side is v1-only.
-func (m *matrixRoom) sender() string {
+// goSender and peerSender name who sends a payload for wantWire.
+func (m *matrixRoom) goSender() string {
 	if m.pk.v2 {
-		return "v2"
+		return sendsGo
 	}
-	return "v1"
+	return sendsV1
+}
+
+func (m *matrixRoom) peerSender() string {
+	if m.pk.v2 {
+		return sendsSDK
+	}
+	return sendsV1
 }
 
 // oneExchange returns the single RPC on the wire since mark.

@@ -92,6 +92,9 @@ type matrixRoom struct {
 	eng   *engine.Engine
 	peer  matrixPeer
 	table *timingTable
+	// goCalled: the engine has called the peer; its first request goes
+	// as a stream whatever its size (PROTOCOL.md §6).
+	goCalled bool
 }
 
 func runMatrix(t *testing.T, srv *lkserver.Server, pk peerKind, table *timingTable) {
@@ -176,8 +179,8 @@ func (m *matrixRoom) peerCallsGo(t *testing.T) {
 				}
 				m.table.add(m.pk.name, peerToGo, sz.name, o.duration())
 				ex := m.peerExchange(t, mark, o)
-				checkForm(t, "the peer's request", ex.request, wantWire(m.sender(), sz.name))
-				checkForm(t, "Go's response", ex.response, wantWire(m.sender(), sz.name))
+				checkForm(t, "the peer's request", ex.request, wantWire(m.peerSender(), sz.name, false))
+				checkForm(t, "Go's response", ex.response, wantWire(m.goSender(), sz.name, false))
 				if !ex.acked {
 					t.Fatalf("Go sent no ack: %v", ex)
 				}
@@ -227,13 +230,14 @@ func (m *matrixRoom) peerCallsGo(t *testing.T) {
 		if !o.OK || o.Length != 102400 {
 			t.Fatalf("peer got %+v, want 102400 bytes", o)
 		}
-		checkForm(t, "Go's response", ex.response, wantWire("v2", "100KiB"))
+		checkForm(t, "Go's response", ex.response, wantWire(sendsGo, "100KiB", false))
 	})
 }
 
 func (m *matrixRoom) goCallsPeer(t *testing.T) {
 	ctx := context.Background()
 	call := func(method, payload string, timeout time.Duration) (transport.Reply, error) {
+		defer func() { m.goCalled = true }()
 		return m.eng.Call(ctx, transport.Call{Destination: m.pk.identity, Method: method, Payload: payload, Timeout: timeout})
 	}
 	for _, sz := range matrixSizes() {
@@ -250,7 +254,7 @@ func (m *matrixRoom) goCallsPeer(t *testing.T) {
 				return
 			}
 			for range sz.reps {
-				mark := m.wire.mark()
+				mark, first := m.wire.mark(), !m.goCalled
 				start := time.Now()
 				reply, err := call(echoMethod, sz.payload, 60*time.Second)
 				took := time.Since(start)
@@ -262,8 +266,8 @@ func (m *matrixRoom) goCallsPeer(t *testing.T) {
 				}
 				m.table.add(m.pk.name, goToPeer, sz.name, took)
 				ex := m.oneExchange(t, mark, true)
-				checkForm(t, "Go's request", ex.request, wantWire(m.sender(), sz.name))
-				checkForm(t, "the peer's response", ex.response, wantWire(m.sender(), sz.name))
+				checkForm(t, "Go's request", ex.request, wantWire(m.goSender(), sz.name, first))
+				checkForm(t, "the peer's response", ex.response, wantWire(m.peerSender(), sz.name, false))
 				checkReport(t, "request", reply.Request, ex.request)
 				checkReport(t, "response", reply.Response, ex.response)
 				if !ex.acked {

@@ -103,7 +103,7 @@ func ExampleConnectMemory_client() {
 	fmt.Printf("%s: request as %v, reply as %v\n", report.Method, report.Request.Form, report.Response.Form)
 	// Output:
 	// GetStatus called by frontend
-	// example.agent.v1.VoiceAgent/GetStatus: request as v2 single packet, reply as v2 single packet
+	// example.agent.v1.VoiceAgent/GetStatus: request as v2 single packet, reply as v1 packet
 }
 
 // Errors: every RPC failure is an *Error with a code; typed details come

@@ -57,16 +57,21 @@ func ctx(t *testing.T) context.Context {
 
 func TestSmallCallSucceeds(t *testing.T) {
 	client := pair(t, link.DefaultClientProtocol)
-	var r lkrpc.CallReport
-	resp, err := client.GetStatus(ctx(t), &agentv1.GetStatusRequest{}, lkrpc.WithReport(&r))
-	if err != nil {
-		t.Fatalf("GetStatus: %v", err)
-	}
-	if resp.GetVoiceId() != "alloy" || resp.GetState() != agentv1.AgentState_AGENT_STATE_LISTENING {
-		t.Fatalf("GetStatus = %v", resp)
-	}
-	if r.Request.Form != transport.FormInline || r.Response.Form != transport.FormInline {
-		t.Fatalf("small call to a protocol-2 peer went %v / %v, want single-packet streams both ways", r.Request, r.Response)
+	// The first request to a peer is a stream (it tells the peer that the
+	// caller speaks RPC v2); later small ones, and small replies, are v1
+	// packets (PROTOCOL.md §6).
+	for i, want := range []transport.Form{transport.FormInline, transport.FormPacket} {
+		var r lkrpc.CallReport
+		resp, err := client.GetStatus(ctx(t), &agentv1.GetStatusRequest{}, lkrpc.WithReport(&r))
+		if err != nil {
+			t.Fatalf("GetStatus: %v", err)
+		}
+		if resp.GetVoiceId() != "alloy" || resp.GetState() != agentv1.AgentState_AGENT_STATE_LISTENING {
+			t.Fatalf("GetStatus = %v", resp)
+		}
+		if r.Request.Form != want || r.Response.Form != transport.FormPacket {
+			t.Errorf("small call %d to a protocol-2 peer went %v / %v, want %v / v1 packet", i+1, r.Request, r.Response, want)
+		}
 	}
 }
 

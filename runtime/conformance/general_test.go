@@ -38,6 +38,9 @@ func TestV1_NeverSetsCompressedPayload(t *testing.T) {
 	serve(t, alice, "echo", echo)
 	payload := compressible(15000) // would compress well
 	mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: payload})
+	// bob's first request to alice is a stream (§6: it introduces him); the
+	// second is a packet.
+	mustCall(t, bob, transport.Call{Destination: "alice", Method: "echo", Payload: payload})
 	mustCall(t, bob, transport.Call{Destination: "alice", Method: "echo", Payload: payload})
 	for _, d := range b.log.all() {
 		if len(d.Packet.GetRpcRequest().GetCompressedPayload()) > 0 || len(d.Packet.GetRpcResponse().GetCompressedPayload()) > 0 {

@@ -171,12 +171,35 @@ func TestStreams_HeaderPacketOver15000NotSent(t *testing.T) {
 
 // §4: single packet when the whole header packet fits 15000 bytes...
 func TestStreams_InlineWhenHeaderFits(t *testing.T) {
-	b, alice := twoPeers(t, noDeflate)
-	payload := noisy(10_000)
-	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: payload})
-	if r.Request.Form != transport.FormInline || r.Response.Form != transport.FormInline {
-		t.Errorf("request %v response %v, want single packets", r.Request, r.Response)
-	}
+	t.Run("plain", func(t *testing.T) {
+		// Without deflate §6 would send a packet: the call forces a stream.
+		b, alice := twoPeers(t, noDeflate)
+		payload := noisy(10_000)
+		r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: payload, Force: transport.FormInline})
+		if r.Request.Form != transport.FormInline || r.Request.Compressed {
+			t.Errorf("request %v, want a plain single packet", r.Request)
+		}
+		noChunksNorTrailers(t, b)
+		h, _, _ := streamOf(t, b, "alice", jsTopicRequest)
+		if string(h.GetInlineContent()) != payload || h.GetTotalLength() != uint64(len(payload)) {
+			t.Errorf("inline content %d bytes, total_length %v", len(h.GetInlineContent()), h.TotalLength)
+		}
+	})
+	t.Run("deflated", func(t *testing.T) {
+		// Worth compressing: a stream each way, each one packet.
+		b, alice := twoPeers(t, v2)
+		r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: compressible(14_000)})
+		if r.Request.Form != transport.FormInline || r.Response.Form != transport.FormInline {
+			t.Errorf("request %v response %v, want single packets", r.Request, r.Response)
+		}
+		noChunksNorTrailers(t, b)
+	})
+}
+
+// noChunksNorTrailers fails t for a chunk or trailer on the wire, or a
+// header packet over 15000 bytes.
+func noChunksNorTrailers(t *testing.T, b *bed) {
+	t.Helper()
 	for _, d := range b.log.all() {
 		if kind[chunkPkt](d) || kind[trailerPkt](d) {
 			t.Errorf("%s sent by %s", summary(d.Packet), d.From)
@@ -185,16 +208,12 @@ func TestStreams_InlineWhenHeaderFits(t *testing.T) {
 			t.Errorf("header packet of %d bytes", proto.Size(d.Packet))
 		}
 	}
-	h, _, _ := streamOf(t, b, "alice", jsTopicRequest)
-	if string(h.GetInlineContent()) != payload || h.GetTotalLength() != uint64(len(payload)) {
-		t.Errorf("inline content %d bytes, total_length %v", len(h.GetInlineContent()), h.TotalLength)
-	}
 }
 
 // ...and chunks when it does not.
 func TestStreams_ChunkedWhenHeaderDoesNotFit(t *testing.T) {
 	b, alice := twoPeers(t, noDeflate)
-	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: noisy(14_990)})
+	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: noisy(14_990), Force: transport.FormStream})
 	if r.Request.Form != transport.FormStream {
 		t.Errorf("request %v, want chunked", r.Request)
 	}

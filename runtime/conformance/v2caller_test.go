@@ -99,9 +99,35 @@ func TestV2Caller_AcceptsStreamResponseToPacketRequest(t *testing.T) {
 	alice := b.engine("alice", v2)
 	bob := b.jsPeer("bob", js219)
 	bob.handle("echo", func(r jsRequest) (string, *lkErr) { return "streamed " + r.Payload, nil })
+	mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "hi"}) // a stream: §6's first request
 	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: "hi"})
 	if r.Request.Form != transport.FormPacket || r.Response.Form != transport.FormStream || r.Payload != "streamed hi" {
 		t.Errorf("request %v, response %v, payload %q", r.Request, r.Response, r.Payload)
+	}
+}
+
+// §6: small payloads go to v2 peers as packets, but the first request to
+// each one is a stream, which tells it that the caller speaks v2 even when
+// the room has not yet (§7).
+func TestV2Caller_FirstRequestToEachPeerIsStream(t *testing.T) {
+	b := newBed(t)
+	alice := b.engine("alice", v2)
+	for _, c := range []struct {
+		peer string
+		join []memroom.JoinOption
+		want []transport.Form
+	}{
+		{"bob", v2, []transport.Form{transport.FormInline, transport.FormPacket, transport.FormPacket}},
+		{"carol", protocol1, []transport.Form{transport.FormStream, transport.FormPacket}},
+	} {
+		serve(t, b.engine(c.peer, c.join), "echo", echo)
+		var got []transport.Form
+		for range c.want {
+			got = append(got, mustCall(t, alice, transport.Call{Destination: c.peer, Method: "echo", Payload: "hi"}).Request.Form)
+		}
+		if !slices.Equal(got, c.want) {
+			t.Errorf("requests to %s went as %v, want %v", c.peer, got, c.want)
+		}
 	}
 }
 

@@ -34,7 +34,7 @@ func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, e
 		// part of it, and what is left is what the handler is told.
 		timeout = max(timeout-time.Since(start), time.Millisecond)
 	}
-	f, rerr := e.chooseForm(dest, len(c.Payload), c.Force, rpcerr.RequestPayloadTooLarge)
+	f, rerr := e.requestForm(dest, len(c.Payload), c.Force)
 	if rerr != nil {
 		return transport.Reply{}, rerr
 	}

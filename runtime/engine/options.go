@@ -21,7 +21,8 @@ const (
 	// (UTF-8 bytes); larger ones fail with 1402 (request) or 1504 (reply).
 	MaxPacketPayload = transport.MaxPacketPayload
 	// DefaultPacketThreshold is the largest payload sent as a v1 packet to
-	// a peer of client protocol 1; larger payloads go as a v2 stream.
+	// a peer of client protocol ≥ 1 (WithPacketThreshold says when else a
+	// stream goes); larger payloads go as a v2 stream.
 	DefaultPacketThreshold = MaxPacketPayload
 	// DefaultMaxRequestsPerSender bounds the handlers running at once for one
 	// caller; requests beyond it are acked and refused with 1500.
@@ -117,11 +118,13 @@ func WithDefaultTimeout(d time.Duration) Option {
 }
 
 // WithPacketThreshold sets the largest payload (bytes) sent as an RPC v1
-// packet to a peer of client protocol 1; larger ones go as a v2 stream
+// packet to a peer of client protocol ≥ 1; larger ones go as a v2 stream
 // (default DefaultPacketThreshold, 15360). n must be in [0,
 // MaxPacketPayload]; 0 sends every non-empty payload to such peers as a
-// stream. Peers of protocol 0 always get packets and peers of protocol 2
-// always get streams, whatever the threshold.
+// stream. Peers of protocol 0 always get packets, whatever the threshold;
+// a protocol-2 peer that takes deflate gets a stream from the compression
+// minimum up (WithCompressMin), and the first request to any peer of
+// protocol ≥ 1 is a stream (PROTOCOL.md §6).
 func WithPacketThreshold(n int) Option {
 	return func(c *config) {
 		if n < 0 || n > MaxPacketPayload {
@@ -229,6 +232,15 @@ func (c *config) sendOptions(inline, compress bool) datastream.SendOptions {
 		Level:       c.compressLevel,
 		ChunkBytes:  c.chunkBytes,
 	}
+}
+
+// compressFrom is the smallest payload compression is tried for
+// (WithCompressMin, or the datastream default).
+func (c *config) compressFrom() int {
+	if c.compressMin == 0 {
+		return datastream.DefaultCompressMin
+	}
+	return c.compressMin
 }
 
 func (c *config) assemblerLimits() datastream.Limits {

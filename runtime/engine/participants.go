@@ -24,6 +24,10 @@ type roster struct {
 	mu      sync.Mutex
 	watches map[string]*watch // identity → the waiters for its announcement
 	learned map[string]int32  // identity → client protocol it has proved; not yet announced
+	// introduced: participants this one has sent a request stream since
+	// they joined, so they know it speaks RPC v2 whatever the room has told
+	// them yet (see requestForm).
+	introduced map[string]struct{}
 }
 
 // watch is closed (ch) when its identity is announced; n counts the waiters
@@ -36,6 +40,7 @@ type watch struct {
 func (r *roster) init() {
 	r.watches = make(map[string]*watch)
 	r.learned = make(map[string]int32)
+	r.introduced = make(map[string]struct{})
 }
 
 // watch returns a channel closed when identity is next announced (joined
@@ -77,6 +82,19 @@ func (r *roster) left(identity string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	delete(r.learned, identity)
+	delete(r.introduced, identity)
+}
+
+// introduce records that identity has been sent a request stream and
+// reports whether it had not been before.
+func (r *roster) introduce(identity string) (first bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if _, ok := r.introduced[identity]; ok {
+		return false
+	}
+	r.introduced[identity] = struct{}{}
+	return true
 }
 
 // learn records that identity speaks at least protocol.

@@ -27,10 +27,8 @@ type form struct {
 func (e *Engine) chooseForm(dest peer, size int, force transport.Form, tooLarge int) (form, *rpcerr.Error) {
 	protocol := dest.ClientProtocol
 	streamsV2 := dest.announced && protocol >= link.ProtocolStreamsV2
-	streamForm := form{stream: true, opts: e.cfg.sendOptions(
-		streamsV2,
-		streamsV2 && dest.Has(livekit.ClientInfo_CAP_COMPRESSION_DEFLATE_RAW),
-	)}
+	deflate := streamsV2 && dest.Has(livekit.ClientInfo_CAP_COMPRESSION_DEFLATE_RAW)
+	streamForm := form{stream: true, opts: e.cfg.sendOptions(streamsV2, deflate)}
 	packetForm := func(why string) (form, *rpcerr.Error) {
 		if size > MaxPacketPayload {
 			return form{}, rpcerr.BuiltinData(tooLarge, why)
@@ -48,15 +46,39 @@ func (e *Engine) chooseForm(dest peer, size int, force transport.Form, tooLarge 
 		return form{}, rpcerr.Newf(rpcerr.SendFailed, "unknown form %d", int(force))
 	}
 	switch {
-	case protocol >= link.ProtocolStreamsV2:
-		return streamForm, nil
-	case protocol == link.ProtocolRPCv2 && size > e.cfg.packetThreshold:
-		return streamForm, nil
-	case protocol == link.ProtocolRPCv2:
-		return form{}, nil
-	default:
+	case protocol < link.ProtocolRPCv2:
 		return packetForm(protocol0Why(dest))
+	case size > e.cfg.packetThreshold:
+		return streamForm, nil
+	case deflate && size >= e.cfg.compressFrom():
+		// Worth trying to compress: only a stream can carry that.
+		return streamForm, nil
+	default:
+		// A stream would carry the same bytes in a larger first packet
+		// (stream id, topic, mime type, four attributes): a v1 packet is
+		// the smallest form every v2 peer accepts (§3.1).
+		return form{}, nil
 	}
+}
+
+// requestForm is chooseForm for a request, with one exception (PROTOCOL.md
+// §6): the first request to each RPC v2 destination goes as a stream even
+// when a packet would do. The destination may not have been told about this
+// participant yet (the join window, §7); a v2 request proves this
+// participant speaks v2, so an lkrpc handler can send a large reply at once
+// instead of waiting for the room's word.
+func (e *Engine) requestForm(dest peer, size int, force transport.Form) (form, *rpcerr.Error) {
+	f, rerr := e.chooseForm(dest, size, force, rpcerr.RequestPayloadTooLarge)
+	switch {
+	case rerr != nil || !dest.announced || dest.ClientProtocol < link.ProtocolRPCv2:
+		return f, rerr
+	case f.stream:
+		e.roster.introduce(dest.Identity)
+		return f, nil
+	case force == transport.FormNone && e.roster.introduce(dest.Identity):
+		return e.chooseForm(dest, size, transport.FormStream, rpcerr.RequestPayloadTooLarge)
+	}
+	return f, nil
 }
 
 // protocol0Why is the Data of a 1402 or 1504 for a peer treated as client

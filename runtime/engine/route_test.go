@@ -17,7 +17,9 @@ func compressible(n int) string {
 }
 
 // TestTransportChoice runs real calls between two engines and checks how
-// request and response travelled, for each pair of client protocols.
+// request and response travelled, for each pair of client protocols. Each
+// case makes one call first: the first request to a v2 peer is a stream
+// whatever its size (TestFirstRequestIntroduces).
 func TestTransportChoice(t *testing.T) {
 	checkGoroutines(t)
 	const v0, v1, v2 = link.ProtocolV1, link.ProtocolRPCv2, link.ProtocolStreamsV2
@@ -33,19 +35,21 @@ func TestTransportChoice(t *testing.T) {
 		{"v0 peers small", v0, v0, small, transport.FormNone, transport.FormPacket, transport.FormPacket, false, false},
 		{"v1 peers small", v1, v1, small, transport.FormNone, transport.FormPacket, transport.FormPacket, false, false},
 		{"v1 peers large", v1, v1, large, transport.FormNone, transport.FormStream, transport.FormStream, false, false},
-		{"v2 peers small", v2, v2, small, transport.FormNone, transport.FormInline, transport.FormInline, false, false},
+		{"v2 peers small", v2, v2, small, transport.FormNone, transport.FormPacket, transport.FormPacket, false, false},
 		{"v2 peers large", v2, v2, large, transport.FormNone, transport.FormInline, transport.FormInline, true, true},
 		// The handler side is also an lkrpc engine: it answers by the caller's protocol.
-		{"v2 caller, v0 handler", v2, v0, small, transport.FormNone, transport.FormPacket, transport.FormInline, false, false},
-		{"v0 caller, v2 handler", v0, v2, small, transport.FormNone, transport.FormInline, transport.FormPacket, false, false},
+		{"v2 caller, v0 handler", v2, v0, small, transport.FormNone, transport.FormPacket, transport.FormPacket, false, false},
+		{"v0 caller, v2 handler", v0, v2, small, transport.FormNone, transport.FormPacket, transport.FormPacket, false, false},
 		{"v1 caller, v2 handler, large", v1, v2, large, transport.FormNone, transport.FormInline, transport.FormStream, true, false},
-		{"forced packet to v2", v2, v2, small, transport.FormPacket, transport.FormPacket, transport.FormInline, false, false},
+		{"forced packet to v2", v2, v2, small, transport.FormPacket, transport.FormPacket, transport.FormPacket, false, false},
+		{"v2 peers, worth compressing", v2, v2, compressible(2000), transport.FormNone, transport.FormInline, transport.FormInline, true, true},
 		{"forced stream to v0", v0, v0, small, transport.FormStream, transport.FormStream, transport.FormPacket, false, false},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			p := newPair(t, c.alice, c.bob)
 			register(t, p.bob, "echo", echo)
+			introduce(t, p)
 			r, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo", Payload: c.payload, Force: c.route})
 			if err != nil {
 				t.Fatal(err)
@@ -67,6 +71,7 @@ func TestPacketThresholdForV1Peers(t *testing.T) {
 	checkGoroutines(t)
 	p := newPair(t, link.ProtocolRPCv2, link.ProtocolRPCv2, engine.WithPacketThreshold(100))
 	register(t, p.bob, "echo", echo)
+	introduce(t, p)
 	for _, c := range []struct {
 		size int
 		want transport.Form
@@ -78,6 +83,40 @@ func TestPacketThresholdForV1Peers(t *testing.T) {
 		if r.Request.Form != c.want || r.Response.Form != c.want {
 			t.Errorf("%d bytes: request %v, response %v; want %v", c.size, r.Request, r.Response, c.want)
 		}
+	}
+}
+
+// TestFirstRequestIntroduces: the first request to each v2 peer goes as a
+// stream whatever its size, so that the peer learns the caller speaks v2
+// before the room may have told it (PROTOCOL.md §6, §7); later small ones
+// go as packets, until the peer leaves.
+func TestFirstRequestIntroduces(t *testing.T) {
+	checkGoroutines(t)
+	for _, protocol := range []int32{link.ProtocolRPCv2, link.ProtocolStreamsV2} {
+		p := newPair(t, link.ProtocolStreamsV2, protocol)
+		register(t, p.bob, "echo", echo)
+		for i, want := range []transport.Form{transport.FormStream, transport.FormPacket, transport.FormPacket} {
+			r, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo", Payload: "hi"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := r.Request.Form; (got == transport.FormPacket) != (want == transport.FormPacket) {
+				t.Errorf("protocol %d, call %d: request %v, want %v", protocol, i+1, r.Request, want)
+			}
+			if r.Response.Form != transport.FormPacket {
+				t.Errorf("protocol %d, call %d: response %v, want a packet", protocol, i+1, r.Response)
+			}
+		}
+	}
+}
+
+// introduce makes alice's first call to bob, which goes as a stream
+// whatever its size (TestFirstRequestIntroduces), so that the test's own
+// calls show the steady-state forms.
+func introduce(t *testing.T, p *pair) {
+	t.Helper()
+	if _, err := p.alice.Call(context.Background(), transport.Call{Destination: "bob", Method: "echo"}); err != nil {
+		t.Fatal(err)
 	}
 }
 
