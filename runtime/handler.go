@@ -115,9 +115,15 @@ func (s *server) handle(ctx context.Context, r *transport.Request) (payload stri
 		return "", err
 	}
 	m := s.desc.Method
-	caller, _ := CallerFromContext(ctx)
-	info := &HandlerInfo{Method: m, Caller: caller}
-	resp, err := chainServer(s.cfg.interceptors, info, s.desc.Serve)(ctx, req)
+	var resp proto.Message
+	if len(s.cfg.interceptors) == 0 {
+		// Nothing to tell about the call: no HandlerInfo, no chain.
+		resp, err = s.desc.Serve(ctx, req)
+	} else {
+		caller, _ := CallerFromContext(ctx)
+		info := &HandlerInfo{Method: m, Caller: caller}
+		resp, err = chainServer(s.cfg.interceptors, info, s.desc.Serve)(ctx, req)
+	}
 	if err != nil {
 		return "", s.handlerError(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // The JSON codec's own encoder and decoder for the messages most methods
@@ -140,25 +141,55 @@ func appendSingularJSON(b []byte, fd protoreflect.FieldDescriptor, v protoreflec
 // appendTimestampJSON writes a Timestamp as protojson does: RFC 3339 in UTC
 // with 0, 3, 6 or 9 fractional digits. Out of range is protojson's error.
 func appendTimestampJSON(b []byte, m protoreflect.Message) ([]byte, bool) {
-	fields := m.Descriptor().Fields()
-	secs := m.Get(fields.ByNumber(1)).Int()
-	nanos := m.Get(fields.ByNumber(2)).Int()
+	var secs, nanos int64
+	if ts, ok := m.Interface().(*timestamppb.Timestamp); ok {
+		secs, nanos = ts.GetSeconds(), int64(ts.GetNanos())
+	} else {
+		fields := m.Descriptor().Fields()
+		secs, nanos = m.Get(fields.ByNumber(1)).Int(), m.Get(fields.ByNumber(2)).Int()
+	}
 	if secs < minTimestampSeconds || secs > maxTimestampSeconds || nanos < 0 || nanos > 999_999_999 {
 		return b, false
 	}
+	t := time.Unix(secs, 0).UTC()
+	year, month, day := t.Date()
+	hour, minute, second := t.Clock()
 	b = append(b, '"')
-	b = time.Unix(secs, 0).UTC().AppendFormat(b, "2006-01-02T15:04:05")
+	b = appendDigits(b, year, 4)
+	b = append(b, '-')
+	b = appendDigits(b, int(month), 2)
+	b = append(b, '-')
+	b = appendDigits(b, day, 2)
+	b = append(b, 'T')
+	b = appendDigits(b, hour, 2)
+	b = append(b, ':')
+	b = appendDigits(b, minute, 2)
+	b = append(b, ':')
+	b = appendDigits(b, second, 2)
 	if nanos != 0 {
 		digits := 9
 		for n := nanos; digits > 3 && n%1000 == 0; n /= 1000 {
 			digits -= 3
 		}
-		var frac [10]byte
-		f := strconv.AppendInt(frac[:0], 1_000_000_000+nanos, 10) // "1" and nine digits
 		b = append(b, '.')
-		b = append(b, f[1:1+digits]...)
+		b = appendDigits(b, int(nanos)/pow10[9-digits], digits)
 	}
 	return append(b, 'Z', '"'), true
+}
+
+var pow10 = [...]int{1, 10, 100, 1000, 10000, 100000, 1000000}
+
+// appendDigits appends the non-negative n in exactly width decimal digits.
+func appendDigits(b []byte, n, width int) []byte {
+	start := len(b)
+	for range width {
+		b = append(b, '0')
+	}
+	for i := len(b) - 1; i >= start && n > 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return b
 }
 
 // appendJSONString is protojson's string encoding; ok is false for invalid
@@ -343,7 +374,7 @@ func (r *jsonReader) message(m protoreflect.Message, depth int) bool {
 			}
 			var fresh protoreflect.Value
 			if fd.Kind() == protoreflect.MessageKind {
-				fresh = m.NewField(fd)
+				fresh = newMessage(fd, m.NewField)
 			}
 			v, ok := r.singular(fresh, fd, depth)
 			if !ok {
@@ -371,7 +402,7 @@ func (r *jsonReader) list(l protoreflect.List, fd protoreflect.FieldDescriptor, 
 		}
 		var elem protoreflect.Value
 		if fd.Kind() == protoreflect.MessageKind {
-			elem = l.NewElement()
+			elem = newMessage(fd, func(protoreflect.FieldDescriptor) protoreflect.Value { return l.NewElement() })
 		}
 		v, ok := r.singular(elem, fd, depth)
 		if !ok {
@@ -383,6 +414,20 @@ func (r *jsonReader) list(l protoreflect.List, fd protoreflect.FieldDescriptor, 
 		}
 		return r.next(']')
 	}
+}
+
+// timestampDescriptor is the Timestamp of the generated timestamppb,
+// which fields of that type hold in generated code (and dynamic messages
+// built on the same registry accept).
+var timestampDescriptor = (*timestamppb.Timestamp)(nil).ProtoReflect().Descriptor()
+
+// newMessage makes an empty message for fd: a Timestamp directly, which
+// spares reflection's allocations, and others with newField.
+func newMessage(fd protoreflect.FieldDescriptor, newField func(protoreflect.FieldDescriptor) protoreflect.Value) protoreflect.Value {
+	if fd.Message() == timestampDescriptor {
+		return protoreflect.ValueOfMessage(new(timestamppb.Timestamp).ProtoReflect())
+	}
+	return newField(fd)
 }
 
 // singular reads one value of fd; a message is read into fresh, a new
@@ -684,6 +729,10 @@ func (r *jsonReader) timestamp(m protoreflect.Message) bool {
 	j := strings.LastIndexAny(s, "Z-+")
 	if i >= 0 && j >= i && j-i > len(".999999999") {
 		return false
+	}
+	if ts, ok := m.Interface().(*timestamppb.Timestamp); ok {
+		ts.Seconds, ts.Nanos = secs, int32(t.Nanosecond())
+		return true
 	}
 	fields := m.Descriptor().Fields()
 	m.Set(fields.ByNumber(1), protoreflect.ValueOfInt64(secs))
