@@ -7,7 +7,7 @@ import (
 )
 
 // generateClientInterface emits the exported client interface.
-func generateClientInterface(f *jen.File, s *serviceModel) {
+func generateClientInterface(f *jen.Group, s *serviceModel) {
 	f.Comment(docComment(
 		fmt.Sprintf("%s calls the %s service of a remote participant.", s.names.Client, s.svc.Desc.FullName()),
 		protoDoc(s.svc.Comments),
@@ -49,7 +49,7 @@ func methodDoc(m methodModel, verb string) string {
 }
 
 // generateClientConstructor emits NewXClient.
-func generateClientConstructor(f *jen.File, s *serviceModel) {
+func generateClientConstructor(f *jen.Group, s *serviceModel) {
 	f.Comment(docComment(
 		fmt.Sprintf("%s returns a %s that calls the participant whose identity is destination over t. "+
 			"opts apply to every call; options given to a call override them.", s.names.NewClient, s.names.Client),
@@ -67,7 +67,7 @@ func generateClientConstructor(f *jen.File, s *serviceModel) {
 }
 
 // generateClientImpl emits the unexported client and its methods.
-func generateClientImpl(f *jen.File, s *serviceModel) {
+func generateClientImpl(f *jen.Group, s *serviceModel) {
 	f.Comment(docComment(fmt.Sprintf("%s implements %s with an lkrpc.Client.", s.names.clientImpl, s.names.Client)))
 	f.Type().Id(s.names.clientImpl).Struct(
 		jen.Id("client").Op("*").Qual(RuntimePackage, "Client"),

@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"bytes"
 	"fmt"
 	"io"
 	"strings"
@@ -29,24 +30,78 @@ func goFileName(model *fileModel) string {
 }
 
 // renderGo writes model's Go file to w unformatted: jennifer's own output,
-// which protogen (GeneratedFile.Content) or formatGo then parses and prints.
+// which protogen (GeneratedFile.Content) then parses and prints.
 func renderGo(gen *protogen.Plugin, model *fileModel, w io.Writer) error {
-	file := model.file
-	f := jen.NewFilePathName(string(file.GoImportPath), string(file.GoPackageName))
-	// The output is parsed and printed afterwards, which formats it:
-	// formatting here as well would only double the work.
-	f.NoFormat = true
-	generateHeader(f, file)
-	registerImports(gen, f, model)
-
-	generateVersionGuard(f)
+	f := newGoFile(gen, model)
 	for i := range model.services {
-		generateService(f, &model.services[i])
+		generateService(f.Group, &model.services[i])
 	}
-
 	if err := f.Render(w); err != nil {
-		return fmt.Errorf("protoc-gen-lkrpc: %s: %w", file.Desc.Path(), err)
+		return fmt.Errorf("protoc-gen-lkrpc: %s: %w", model.file.Desc.Path(), err)
 	}
+	return nil
+}
+
+// newGoFile is model's file up to the services: header, import names and
+// the version guard. Its output is parsed and printed afterwards, which
+// formats it: formatting in jennifer as well would only double the work.
+func newGoFile(gen *protogen.Plugin, model *fileModel) *jen.File {
+	f := jen.NewFilePathName(string(model.file.GoImportPath), string(model.file.GoPackageName))
+	f.NoFormat = true
+	generateHeader(f, model.file)
+	registerImports(gen, f, model)
+	generateVersionGuard(f)
+	return f
+}
+
+// formatGoByService is renderGo followed by formatGo, one service at a
+// time, so that only one service's jennifer tree and syntax tree are alive
+// at once, never the whole file's: it writes the formatted file's head
+// (header, package clause, imports, version guard) to head and its services
+// to body, whose concatenation is formatGo of renderGo's output.
+//
+// Why the pieces join up to the whole: jennifer renders a file's body as
+// "\n" before each top-level item, and a multi-line jen.Custom group
+// renders its items the same way, so each service's source is exactly its
+// stretch of the file's. Each service is rendered against the file's own
+// jen.File (RenderWithFile), in the file's order, so its import names are
+// the file's. RenderWithFile formats the stretch with go/format, which
+// prints a declaration list as gofmt prints it in a file (same printer
+// settings as protogen's, plus number normalization, which changes no
+// decimal literal) and keeps the stretch's leading newline. Between two
+// top-level declarations the printer puts one blank line when the second
+// has a doc comment or another keyword, which every service's first
+// declaration has, and nothing aligns across a blank line; so each piece
+// is "\n" + its declarations, and a "\n" after each ends the line. The
+// head is rendered last, when every import has been named, and formatted
+// like a whole file. TestRespond* and every golden, error and fuzz case
+// compare the result with protogen's formatting of the whole file.
+func formatGoByService(gen *protogen.Plugin, model *fileModel, head, body *bytes.Buffer) error {
+	f := newGoFile(gen, model)
+	fail := func(err error) error {
+		return fmt.Errorf("protoc-gen-lkrpc: %s: %w", model.file.Desc.Path(), err)
+	}
+	// The version guard names the runtime first, as it does in the file.
+	if err := f.Group.RenderWithFile(io.Discard, f); err != nil {
+		return fail(err)
+	}
+	for i := range model.services {
+		s := &model.services[i]
+		piece := jen.CustomFunc(jen.Options{Multi: true}, func(g *jen.Group) { generateService(g, s) })
+		if err := piece.RenderWithFile(body, f); err != nil {
+			return fail(err)
+		}
+		body.WriteByte('\n')
+	}
+	var src bytes.Buffer
+	if err := f.Render(&src); err != nil {
+		return fail(err)
+	}
+	formatted, err := formatGo(goFileName(model), src.Bytes())
+	if err != nil {
+		return err
+	}
+	head.Write(formatted)
 	return nil
 }
 

@@ -7,7 +7,7 @@ import (
 )
 
 // generateHandlerInterface emits the interface a server implements.
-func generateHandlerInterface(f *jen.File, s *serviceModel) {
+func generateHandlerInterface(f *jen.Group, s *serviceModel) {
 	f.Comment(docComment(
 		fmt.Sprintf("%s serves the %s service. Register an implementation with %s; "+
 			"embed %s in it to keep compiling when methods are added.",
@@ -45,7 +45,7 @@ func handlerSignature(m methodModel) *jen.Statement {
 
 // generateUnimplementedHandler emits the handler whose every method fails
 // with lkrpc.Unimplemented, and asserts that it implements the interface.
-func generateUnimplementedHandler(f *jen.File, s *serviceModel) {
+func generateUnimplementedHandler(f *jen.Group, s *serviceModel) {
 	f.Comment(docComment(fmt.Sprintf("%s answers every method of %s with an "+
 		"lkrpc.Unimplemented error (code 1400, as for a method nobody registered).",
 		s.names.Unimplemented, s.names.Handler)))
@@ -66,7 +66,7 @@ func generateUnimplementedHandler(f *jen.File, s *serviceModel) {
 }
 
 // generateRegisterHandler emits RegisterXHandler: every method or none.
-func generateRegisterHandler(f *jen.File, s *serviceModel) {
+func generateRegisterHandler(f *jen.Group, s *serviceModel) {
 	f.Comment(docComment(
 		fmt.Sprintf("%s serves every method of h on t, or none: when one cannot be registered, "+
 			"those already registered are removed and the error is returned. Call unregister to stop serving.",

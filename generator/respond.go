@@ -19,11 +19,11 @@ import (
 // Respond is the plugin after protogen.Options.New: it writes to w the
 // CodeGeneratorResponse that protogen.Options.Run writes after Generate,
 // byte for byte, with less held in memory. protogen keeps every generated
-// file until the end, then formats each one and copies it twice (into a
-// string, then into the marshaled response). Respond formats each Go file
-// as soon as jennifer has rendered it, exactly as GeneratedFile.Content
-// does (formatGo), and writes it out at once, so that at most one file's
-// source and syntax tree are alive at a time.
+// file until the end, then formats each one whole and copies it twice
+// (into a string, then into the marshaled response). Respond renders and
+// formats each Go file one service at a time (formatGoByService), to the
+// bytes GeneratedFile.Content gives, and writes it out at once, so that one
+// service's jennifer tree and syntax tree are alive at a time.
 //
 // Every error of the request (planning, paths against module=) is found
 // before the first file is written and answered as protogen answers it. A
@@ -32,8 +32,17 @@ import (
 // files already written: protoc and buf fail on a response whose error is
 // set, whatever else it holds. With annotate_code, whose .meta files only
 // protogen writes, Respond leaves the whole run to protogen.
+//
+// Respond consumes gen: it clears gen.Request and every file's Proto.
 func (p *Params) Respond(gen *protogen.Plugin, w io.Writer) error {
 	module, annotate := responseParams(gen.Request.GetParameter())
+	// Nothing after protogen.Options.New reads the decoded request (the
+	// descriptors and comments are protogen's own): let the collector have
+	// it, about 2 MiB of live heap in the bench's requests.
+	gen.Request = nil
+	for _, f := range gen.Files {
+		f.Proto = nil
+	}
 	if annotate {
 		if err := p.Generate(gen); err != nil {
 			gen.Error(err)
@@ -55,12 +64,12 @@ func (p *Params) Respond(gen *protogen.Plugin, w io.Writer) error {
 	if err := writeMessage(bw, gen.Response()); err != nil {
 		return err
 	}
-	var src bytes.Buffer
-	emit := func(name string, content []byte) error {
-		return writeFile(bw, strings.TrimPrefix(name, module), content)
+	var head, body bytes.Buffer
+	emit := func(name string, content ...[]byte) error {
+		return writeFile(bw, strings.TrimPrefix(name, module), content...)
 	}
 	for _, model := range models {
-		if err := p.emitModel(gen, model, &src, emit); err != nil {
+		if err := p.emitModel(gen, model, &head, &body, emit); err != nil {
 			if err := writeError(bw, err); err != nil {
 				return err
 			}
@@ -71,18 +80,15 @@ func (p *Params) Respond(gen *protogen.Plugin, w io.Writer) error {
 }
 
 // emitModel hands model's Go file, formatted, and with JSONSchema its tool
-// descriptions to emit, in the order Generate adds them to gen. src is a
-// scratch buffer.
-func (p *Params) emitModel(gen *protogen.Plugin, model *fileModel, src *bytes.Buffer, emit func(string, []byte) error) error {
-	src.Reset()
-	if err := renderGo(gen, model, src); err != nil {
+// descriptions to emit, in the order Generate adds them to gen. head and
+// body are scratch buffers.
+func (p *Params) emitModel(gen *protogen.Plugin, model *fileModel, head, body *bytes.Buffer, emit func(string, ...[]byte) error) error {
+	head.Reset()
+	body.Reset()
+	if err := formatGoByService(gen, model, head, body); err != nil {
 		return err
 	}
-	content, err := formatGo(goFileName(model), src.Bytes())
-	if err != nil {
-		return err
-	}
-	if err := emit(goFileName(model), content); err != nil {
+	if err := emit(goFileName(model), head.Bytes(), body.Bytes()); err != nil {
 		return err
 	}
 	if !p.JSONSchema {
@@ -179,22 +185,31 @@ const (
 )
 
 // writeFile writes one CodeGeneratorResponse.file entry holding name and
-// content, encoded as proto.Marshal encodes it, without copying content.
-func writeFile(w io.Writer, name string, content []byte) error {
+// the concatenation of content, encoded as proto.Marshal encodes it,
+// without copying content.
+func writeFile(w io.Writer, name string, content ...[]byte) error {
+	size := 0
+	for _, c := range content {
+		size += len(c)
+	}
 	inner := protowire.SizeTag(fileNameField) + protowire.SizeBytes(len(name)) +
-		protowire.SizeTag(fileContentField) + protowire.SizeBytes(len(content))
+		protowire.SizeTag(fileContentField) + protowire.SizeBytes(size)
 	head := make([]byte, 0, 32+len(name))
 	head = protowire.AppendTag(head, responseFileField, protowire.BytesType)
 	head = protowire.AppendVarint(head, uint64(inner))
 	head = protowire.AppendTag(head, fileNameField, protowire.BytesType)
 	head = protowire.AppendString(head, name)
 	head = protowire.AppendTag(head, fileContentField, protowire.BytesType)
-	head = protowire.AppendVarint(head, uint64(len(content)))
+	head = protowire.AppendVarint(head, uint64(size))
 	if _, err := w.Write(head); err != nil {
 		return err
 	}
-	_, err := w.Write(content)
-	return err
+	for _, c := range content {
+		if _, err := w.Write(c); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // writeError appends the error field to a response being written.

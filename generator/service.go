@@ -9,7 +9,7 @@ import (
 )
 
 // generateService emits everything for one service, in reading order.
-func generateService(f *jen.File, s *serviceModel) {
+func generateService(f *jen.Group, s *serviceModel) {
 	generateMethodConstants(f, s)
 	generateMethodSpecs(f, s)
 	generateClientInterface(f, s)
@@ -21,7 +21,7 @@ func generateService(f *jen.File, s *serviceModel) {
 }
 
 // generateMethodConstants emits the exported wire name of each method.
-func generateMethodConstants(f *jen.File, s *serviceModel) {
+func generateMethodConstants(f *jen.Group, s *serviceModel) {
 	if len(s.methods) == 0 {
 		return
 	}
@@ -41,7 +41,7 @@ func generateMethodConstants(f *jen.File, s *serviceModel) {
 
 // generateMethodSpecs emits the unexported *lkrpc.Method of each method,
 // with only the fields the options set.
-func generateMethodSpecs(f *jen.File, s *serviceModel) {
+func generateMethodSpecs(f *jen.Group, s *serviceModel) {
 	if len(s.methods) == 0 {
 		return
 	}
