@@ -6,8 +6,11 @@ import (
 	"math/bits"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
+	"unsafe"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -47,18 +50,72 @@ func plainMessage(md protoreflect.MessageDescriptor) bool {
 		md.RequiredNumbers().Len() == 0 && md.Fields().Len() <= 64 && md.Oneofs().Len() <= 64
 }
 
+// messagePlan is what the fast paths need to know of a message type,
+// worked out once per descriptor.
+type messagePlan struct {
+	md    protoreflect.MessageDescriptor
+	plain bool     // plainMessage
+	keys  []string // by field index: `"jsonName":` as protojson writes it
+}
+
+var (
+	plans     sync.Map // protoreflect.MessageDescriptor → *messagePlan
+	planCount atomic.Int32
+)
+
+// maxPlans bounds the plans kept: a program that makes descriptors without
+// end (compiling .proto files at run time) works its plans out each time
+// beyond it rather than growing the cache.
+const maxPlans = 4096
+
+// planSlots is a direct-mapped cache in front of plans, by the address
+// of the descriptor: a hit costs a load and a comparison where sync.Map
+// hashes the interface.
+var planSlots [64]atomic.Pointer[messagePlan]
+
+func planOf(md protoreflect.MessageDescriptor) *messagePlan {
+	slot := &planSlots[(*[2]uintptr)(unsafe.Pointer(&md))[1]>>4%uintptr(len(planSlots))]
+	if p := slot.Load(); p != nil && p.md == md {
+		return p
+	}
+	p := loadPlan(md)
+	slot.Store(p)
+	return p
+}
+
+func loadPlan(md protoreflect.MessageDescriptor) *messagePlan {
+	if p, ok := plans.Load(md); ok {
+		return p.(*messagePlan)
+	}
+	fields := md.Fields()
+	p := &messagePlan{md: md, plain: plainMessage(md), keys: make([]string, fields.Len())}
+	for i := range p.keys {
+		key, ok := appendJSONString(nil, fields.Get(i).JSONName())
+		p.plain = p.plain && ok
+		p.keys[i] = string(append(key, ':'))
+	}
+	if planCount.Load() < maxPlans {
+		if v, loaded := plans.LoadOrStore(md, p); loaded {
+			return v.(*messagePlan)
+		}
+		planCount.Add(1)
+	}
+	return p
+}
+
 // appendMessageJSON appends m's protojson form (protojson.MarshalOptions{}
 // without indentation) to b; ok is false when m holds something only
 // protojson handles.
 func appendMessageJSON(b []byte, m protoreflect.Message, depth int) (_ []byte, ok bool) {
 	md := m.Descriptor()
-	if depth > maxFastDepth || !plainMessage(md) {
+	plan := planOf(md)
+	if depth > maxFastDepth || !plan.plain {
 		return b, false
 	}
 	b = append(b, '{')
 	fields := md.Fields()
 	first := true
-	for i, n := 0, fields.Len(); i < n; i++ {
+	for i, key := range plan.keys {
 		fd := fields.Get(i)
 		if !m.Has(fd) {
 			continue
@@ -67,10 +124,7 @@ func appendMessageJSON(b []byte, m protoreflect.Message, depth int) (_ []byte, o
 			b = append(b, ',')
 		}
 		first = false
-		if b, ok = appendJSONString(b, fd.JSONName()); !ok {
-			return b, false
-		}
-		b = append(b, ':')
+		b = append(b, key...)
 		v := m.Get(fd)
 		switch {
 		case fd.IsMap():
@@ -151,21 +205,17 @@ func appendTimestampJSON(b []byte, m protoreflect.Message) ([]byte, bool) {
 	if secs < minTimestampSeconds || secs > maxTimestampSeconds || nanos < 0 || nanos > 999_999_999 {
 		return b, false
 	}
-	t := time.Unix(secs, 0).UTC()
-	year, month, day := t.Date()
-	hour, minute, second := t.Clock()
-	b = append(b, '"')
-	b = appendDigits(b, year, 4)
-	b = append(b, '-')
-	b = appendDigits(b, int(month), 2)
-	b = append(b, '-')
-	b = appendDigits(b, day, 2)
-	b = append(b, 'T')
-	b = appendDigits(b, hour, 2)
-	b = append(b, ':')
-	b = appendDigits(b, minute, 2)
-	b = append(b, ':')
-	b = appendDigits(b, second, 2)
+	days, rem := secs/86400, secs%86400
+	if rem < 0 {
+		days, rem = days-1, rem+86400
+	}
+	year, month, day := civilDate(days)
+	hour, minute, second := int(rem/3600), int(rem/60%60), int(rem%60)
+	b = append(b, '"',
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+second/10), byte('0'+second%10))
 	if nanos != 0 {
 		digits := 9
 		for n := nanos; digits > 3 && n%1000 == 0; n /= 1000 {
@@ -177,7 +227,7 @@ func appendTimestampJSON(b []byte, m protoreflect.Message) ([]byte, bool) {
 	return append(b, 'Z', '"'), true
 }
 
-var pow10 = [...]int{1, 10, 100, 1000, 10000, 100000, 1000000}
+var pow10 = [...]int{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000}
 
 // appendDigits appends the non-negative n in exactly width decimal digits.
 func appendDigits(b []byte, n, width int) []byte {
@@ -330,7 +380,7 @@ func (r *jsonReader) atDelimiter() bool {
 
 func (r *jsonReader) message(m protoreflect.Message, depth int) bool {
 	md := m.Descriptor()
-	if depth > maxFastDepth || !plainMessage(md) || !r.next('{') {
+	if depth > maxFastDepth || !planOf(md).plain || !r.next('{') {
 		return false
 	}
 	if r.next('}') {
@@ -629,18 +679,32 @@ func (r *jsonReader) rawString() (string, bool) {
 	if !r.next('"') {
 		return "", false
 	}
-	start := r.i
-	for j := start; j < len(r.s); j++ {
-		switch c := r.s[j]; {
-		case c == '"':
-			s := r.s[start:j]
-			r.i = j + 1
-			return s, utf8.ValidString(s)
-		case c == '\\' || c < ' ':
-			return "", false
+	end := strings.IndexByte(r.s[r.i:], '"')
+	if end < 0 {
+		return "", false
+	}
+	s := r.s[r.i : r.i+end]
+	if !plainJSONText(s) {
+		return "", false
+	}
+	r.i += end + 1
+	return s, true
+}
+
+// plainJSONText reports whether s is valid UTF-8 without anything a JSON
+// string would escape (a backslash or control character).
+func plainJSONText(s string) bool {
+	ascii := true
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c == '\\' {
+			return false
+		}
+		if c >= utf8.RuneSelf {
+			ascii = false
 		}
 	}
-	return "", false
+	return ascii || utf8.ValidString(s)
 }
 
 // stringValue reads a string, escapes included. Without escapes it shares
@@ -717,25 +781,124 @@ func (r *jsonReader) timestamp(m protoreflect.Message) bool {
 	if !ok {
 		return false
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
-	if err != nil {
-		return false
+	secs, nanos, ok := parseUTCTimestamp(s)
+	if !ok {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return false
+		}
+		secs, nanos = t.Unix(), int32(t.Nanosecond())
+		i := strings.LastIndexByte(s, '.')
+		j := strings.LastIndexAny(s, "Z-+")
+		if i >= 0 && j >= i && j-i > len(".999999999") {
+			return false
+		}
 	}
-	secs := t.Unix()
 	if secs < minTimestampSeconds || secs > maxTimestampSeconds {
 		return false
 	}
-	i := strings.LastIndexByte(s, '.')
-	j := strings.LastIndexAny(s, "Z-+")
-	if i >= 0 && j >= i && j-i > len(".999999999") {
-		return false
-	}
 	if ts, ok := m.Interface().(*timestamppb.Timestamp); ok {
-		ts.Seconds, ts.Nanos = secs, int32(t.Nanosecond())
+		ts.Seconds, ts.Nanos = secs, nanos
 		return true
 	}
 	fields := m.Descriptor().Fields()
 	m.Set(fields.ByNumber(1), protoreflect.ValueOfInt64(secs))
-	m.Set(fields.ByNumber(2), protoreflect.ValueOfInt32(int32(t.Nanosecond())))
+	m.Set(fields.ByNumber(2), protoreflect.ValueOfInt32(nanos))
 	return true
+}
+
+// parseUTCTimestamp reads the form every protojson writer uses,
+// YYYY-MM-DDTHH:MM:SS[.1 to 9 digits]Z, as time.Parse(time.RFC3339Nano)
+// would; ok is false for anything else, which is then left to time.Parse.
+func parseUTCTimestamp(s string) (secs int64, nanos int32, ok bool) {
+	if len(s) < len("2006-01-02T15:04:05Z") || s[len(s)-1] != 'Z' ||
+		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
+		return 0, 0, false
+	}
+	year, month, day := decimal(s[0:4]), decimal(s[5:7]), decimal(s[8:10])
+	hour, minute, second := decimal(s[11:13]), decimal(s[14:16]), decimal(s[17:19])
+	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+		hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 {
+		return 0, 0, false
+	}
+	if frac := s[19 : len(s)-1]; frac != "" {
+		if len(frac) < 2 || len(frac) > 10 || frac[0] != '.' {
+			return 0, 0, false
+		}
+		n := decimal(frac[1:])
+		if n < 0 {
+			return 0, 0, false
+		}
+		nanos = int32(n * pow10[10-len(frac)])
+	}
+	secs = daysSinceEpoch(year, month, day)*86400 + int64(hour*3600+minute*60+second)
+	return secs, nanos, true
+}
+
+// civilDate is the proleptic Gregorian date of the day days after
+// 1970-01-01, and daysSinceEpoch its inverse (Howard Hinnant's
+// civil_from_days and days_from_civil).
+func civilDate(days int64) (year, month, day int) {
+	z := days + 719468
+	era := z / 146097
+	if z < 0 && z%146097 != 0 {
+		era--
+	}
+	doe := z - era*146097
+	yoe := (doe - doe/1460 + doe/36524 - doe/146096) / 365
+	doy := doe - (365*yoe + yoe/4 - yoe/100)
+	mp := (5*doy + 2) / 153
+	day = int(doy - (153*mp+2)/5 + 1)
+	month = int(mp + 3)
+	if month > 12 {
+		month -= 12
+	}
+	year = int(yoe + era*400)
+	if month <= 2 {
+		year++
+	}
+	return year, month, day
+}
+
+func daysSinceEpoch(year, month, day int) int64 {
+	y := int64(year)
+	if month <= 2 {
+		y--
+	}
+	era := y / 400
+	if y < 0 && y%400 != 0 {
+		era--
+	}
+	yoe := y - era*400
+	mp := int64((month + 9) % 12)
+	doy := (153*mp+2)/5 + int64(day) - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return era*146097 + doe - 719468
+}
+
+// decimal is the value of s's digits, -1 when s has anything else.
+func decimal(s string) int {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return -1
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n
+}
+
+// daysIn is the number of days of month in year (proleptic Gregorian).
+func daysIn(month, year int) int {
+	switch month {
+	case 2:
+		if year%4 == 0 && (year%100 != 0 || year%400 == 0) {
+			return 29
+		}
+		return 28
+	case 4, 6, 9, 11:
+		return 30
+	}
+	return 31
 }

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
@@ -15,7 +17,7 @@ import (
 	"google.golang.org/protobuf/reflect/protoregistry"
 	"google.golang.org/protobuf/types/descriptorpb"
 	"google.golang.org/protobuf/types/dynamicpb"
-	_ "google.golang.org/protobuf/types/known/timestamppb" // in the registry for kindsFile
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 // kindsMessage is a message with a field of every kind the fast paths
@@ -294,6 +296,46 @@ func TestFastJSONDecodeEdgeCases(t *testing.T) {
 		`{"rInt32":[1,2,]}`, `{"rInt32":[]}`, `{"rInt32":[null]}`, `{"rString":["a","b"]}`, `[]`, ``, `{"sString":"\xff"}`,
 	} {
 		checkDecode(t, payload)
+	}
+}
+
+// Timestamps in the form every writer uses, and near it, read as protojson
+// reads them.
+func TestFastJSONTimestamps(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, s := range []string{
+		"2024-02-29T00:00:00Z", "2023-02-29T00:00:00Z", "1900-02-29T00:00:00Z", "2000-02-29T00:00:00Z", "0000-01-01T00:00:00Z",
+		"0001-01-01T00:00:00Z", "9999-12-31T23:59:59.999999999Z", "2026-04-31T00:00:00Z", "2026-12-31T24:00:00Z",
+		"2026-12-31T23:60:00Z", "2026-12-31T23:59:60Z", "2026-13-01T00:00:00Z", "2026-00-01T00:00:00Z", "2026-01-00T00:00:00Z",
+		"2026-01-01T00:00:00.Z", "2026-01-01T00:00:00.1234567891Z", "2026-01-01T00:00:00,1Z", "+026-01-01T00:00:00Z",
+		"2026-01-01T00:00:00.5+00:00", "2026-01-01t00:00:00Z", "2026-1-01T00:00:00Z",
+	} {
+		checkDecode(t, `{"at":"`+s+`"}`)
+	}
+	for range 20000 {
+		secs := minTimestampSeconds + rng.Int64N(maxTimestampSeconds-minTimestampSeconds+1)
+		s := time.Unix(secs, 0).UTC().Format("2006-01-02T15:04:05")
+		if digits := rng.IntN(11); digits > 0 {
+			s += "." + strconv.Itoa(1_000_000_000 + rng.IntN(1_000_000_000))[1:][:min(digits, 9)] + strings.Repeat("7", max(0, digits-9))
+		}
+		checkDecode(t, `{"at":"`+s+`Z"}`)
+		checkEncode(t, secs, int32(rng.IntN(1_000_000_000)/pow10[rng.IntN(4)*3]*pow10[rng.IntN(4)*3]%1_000_000_000))
+		m := dynamicpb.NewMessage(kindsMessage)
+		if digits := len(s) - 20; digits <= 9 && !decodeMessageJSON(`{"at":"`+s+`Z"}`, m) {
+			t.Fatalf("%s: not read", s)
+		}
+	}
+}
+
+// checkEncode fails when the fast encoder writes a Timestamp other than
+// protojson does.
+func checkEncode(t *testing.T, secs int64, nanos int32) {
+	t.Helper()
+	ts := &timestamppb.Timestamp{Seconds: secs, Nanos: nanos}
+	got, ok := appendTimestampJSON(nil, ts.ProtoReflect())
+	want, err := strictJSON.Marshal(ts)
+	if !ok || err != nil || string(got) != string(want) {
+		t.Fatalf("%d.%09d: fast %s (%v), protojson %s (%v)", secs, nanos, got, ok, want, err)
 	}
 }
 

@@ -34,10 +34,14 @@ func (jsonCodec) Marshal(m proto.Message) (string, error) {
 	if m == nil {
 		return "{}", nil
 	}
+	pm := m.ProtoReflect()
+	if plan := planOf(pm.Descriptor()); plan.plain && len(plan.keys) == 0 {
+		return "{}", nil // a message without fields
+	}
 	// Most messages take the fast path (fastjson.go), into a pooled
 	// buffer and then the one allocation of the string.
 	bp := jsonBuffers.Get().(*[]byte)
-	b, ok := appendMessageJSON((*bp)[:0], m.ProtoReflect(), 0)
+	b, ok := appendMessageJSON((*bp)[:0], pm, 0)
 	var s string
 	switch {
 	case ok && len(b) == 2:
@@ -62,15 +66,6 @@ func (jsonCodec) Marshal(m proto.Message) (string, error) {
 }
 
 func (jsonCodec) Unmarshal(payload string, m proto.Message) error {
-	if payload == "{}" && m != nil && !specialJSON(m) {
-		// What protojson does with "{}": reset, then require what is
-		// required (nothing in proto3).
-		proto.Reset(m)
-		if err := proto.CheckInitialized(m); err != nil {
-			return fmt.Errorf("codec: payload is not valid JSON for %s: %w", messageName(m), err)
-		}
-		return nil
-	}
 	if m != nil {
 		proto.Reset(m)
 		if decodeMessageJSON(payload, m.ProtoReflect()) {
@@ -88,13 +83,6 @@ func (jsonCodec) Unmarshal(payload string, m proto.Message) error {
 }
 
 // messageName names m's type for error messages.
-// specialJSON reports whether m is a well-known type, whose JSON form is not
-// an object of its fields (a Timestamp is a string, an empty Value is an
-// error, ...): the shortcuts for empty messages leave those to protojson.
-func specialJSON(m proto.Message) bool {
-	return m.ProtoReflect().Descriptor().FullName().Parent() == "google.protobuf"
-}
-
 func messageName(m proto.Message) string {
 	if m == nil {
 		return "<nil message>"
