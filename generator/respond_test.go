@@ -37,9 +37,12 @@ func protogenResponse(t testing.TB, req *pluginpb.CodeGeneratorRequest) []byte {
 	return wire
 }
 
-// respondResponse is what the plugin binary writes for req (Respond).
+// respondResponse is what the plugin binary writes for req (TrimRequest,
+// then Respond), on a copy of req.
 func respondResponse(t testing.TB, req *pluginpb.CodeGeneratorRequest) []byte {
 	t.Helper()
+	req = proto.Clone(req).(*pluginpb.CodeGeneratorRequest)
+	TrimRequest(req)
 	params, gen := newPlugin(t, req)
 	var out bytes.Buffer
 	if err := params.Respond(gen, &out); err != nil {

@@ -55,6 +55,7 @@ func run() error {
 	if err := proto.Unmarshal(in, req); err != nil {
 		return err
 	}
+	generator.TrimRequest(req)
 	var params generator.Params
 	gen, err := protogen.Options{ParamFunc: params.Set}.New(req)
 	if err != nil {
