@@ -58,6 +58,15 @@ func (m *matrixRoom) peerSender() string {
 	return sendsV1
 }
 
+// wantPeerReply is the form of the peer's reply to a request of Go's that
+// went as req.
+func (m *matrixRoom) wantPeerReply(size string, req wireForm) string {
+	if m.pk.packetReplies && req.kind == formPacket {
+		return formPacket
+	}
+	return wantWire(m.peerSender(), size, false)
+}
+
 // oneExchange returns the single RPC on the wire since mark.
 func (m *matrixRoom) oneExchange(t *testing.T, mark int, engineCalled bool) wireExchange {
 	t.Helper()

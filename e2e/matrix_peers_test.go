@@ -63,8 +63,12 @@ type peerKind struct {
 	name     string // as printed
 	identity string
 	v2       bool // advertises client protocol 2 with deflate (else 0)
-	appErr   rpcerr.Error
-	join     func(t *testing.T, srv *lkserver.Server, room, identity string) matrixPeer
+	// packetReplies: answers a small request that came as a v1 packet with
+	// a v1 packet (rtc-node's Rust core), where livekit-client answers a
+	// v2 caller with a stream whatever the request's form.
+	packetReplies bool
+	appErr        rpcerr.Error
+	join          func(t *testing.T, srv *lkserver.Server, room, identity string) matrixPeer
 }
 
 func matrixPeerKinds() []peerKind {
@@ -75,7 +79,7 @@ func matrixPeerKinds() []peerKind {
 			join:   joinJS(func(t *testing.T) *jsPeer { return startBrowser(t, "livekit-client") }, "2.23.0"),
 		},
 		{
-			name: "rtc-node 1.1.0", identity: "node", v2: true,
+			name: "rtc-node 1.1.0", identity: "node", v2: true, packetReplies: true,
 			appErr: rpcerr.Error{Code: 2005, Message: "node refused", Data: `{"from":"node"}`},
 			join:   joinJS(startNode, "1.1.0"),
 		},

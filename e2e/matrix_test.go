@@ -267,7 +267,7 @@ func (m *matrixRoom) goCallsPeer(t *testing.T) {
 				m.table.add(m.pk.name, goToPeer, sz.name, took)
 				ex := m.oneExchange(t, mark, true)
 				checkForm(t, "Go's request", ex.request, wantWire(m.goSender(), sz.name, first))
-				checkForm(t, "the peer's response", ex.response, wantWire(m.peerSender(), sz.name, false))
+				checkForm(t, "the peer's response", ex.response, m.wantPeerReply(sz.name, ex.request))
 				checkReport(t, "request", reply.Request, ex.request)
 				checkReport(t, "response", reply.Response, ex.response)
 				if !ex.acked {
