@@ -24,8 +24,11 @@ package offheap
 
 import (
 	"errors"
+	"math"
 	"runtime"
+	"strconv"
 	"sync/atomic"
+	"time"
 )
 
 // Supported reports whether this platform maps memory for a Buffer. When
@@ -59,6 +62,24 @@ func MappedBytes() int64 { return mappedBytes.Load() }
 // was grown has been freed).
 func Mappings() int { return int(mappings.Load()) }
 
+// SettledMappings collects garbage until the cleanups of unreachable
+// Buffers have run (Mappings stays the same across a collection), and
+// returns Mappings then: the baseline a test compares with. It is for
+// tests: it runs the collector up to 50 times.
+func SettledMappings() int {
+	last := -1
+	for range 50 {
+		runtime.GC()
+		time.Sleep(2 * time.Millisecond)
+		n := Mappings()
+		if n == last {
+			break
+		}
+		last = n
+	}
+	return last
+}
+
 // Buffer is a growable byte buffer in memory mapped outside the Go heap.
 // The zero Buffer is empty and holds nothing. A Buffer must not be copied
 // once grown; it is not safe for concurrent use.
@@ -91,6 +112,9 @@ func (b *Buffer) Cap() int { return cap(b.mem) }
 func (b *Buffer) Grow(n int) error {
 	if n <= cap(b.mem) {
 		return nil
+	}
+	if n > math.MaxInt-PageSize {
+		return errors.New("offheap: cannot map " + strconv.Itoa(n) + " bytes")
 	}
 	size := Round(n)
 	var mem []byte

@@ -2,6 +2,7 @@ package offheap
 
 import (
 	"bytes"
+	"math"
 	"runtime"
 	"testing"
 	"time"
@@ -91,8 +92,9 @@ func TestGrowFailureLeavesBuffer(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.Append([]byte("kept"))
-	if err := b.Grow(1 << 56); err == nil { // more address space than exists
-		t.Fatal("Grow(2⁵⁶) succeeded")
+	const huge = math.MaxInt / 4 // more address space than exists
+	if err := b.Grow(huge); err == nil {
+		t.Fatal("Grow(huge) succeeded")
 	}
 	if string(b.Bytes()) != "kept" || b.Cap() != PageSize {
 		t.Fatalf("after a failed Grow: %q, cap %d", b.Bytes(), b.Cap())
@@ -100,8 +102,11 @@ func TestGrowFailureLeavesBuffer(t *testing.T) {
 	wantCounters(t, n0, b0, 1, int64(PageSize), "after a failed Grow")
 	b.Free()
 	var c Buffer
-	if err := c.Grow(1 << 56); err == nil {
-		t.Fatal("first Grow(2⁵⁶) succeeded")
+	if err := c.Grow(huge); err == nil {
+		t.Fatal("first Grow(huge) succeeded")
+	}
+	if err := c.Grow(math.MaxInt); err == nil { // would overflow Round
+		t.Fatal("Grow(MaxInt) succeeded")
 	}
 	wantCounters(t, n0, b0, 0, 0, "after a failed first Grow")
 }

@@ -2,7 +2,6 @@ package engine_test
 
 import (
 	"errors"
-	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -30,7 +29,7 @@ func TestOpenStreamMemoryReleasedWhenItCannotFinish(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			checkGoroutines(t)
-			base := settledMappings()
+			base := offheap.SettledMappings()
 			l, e := newServer(t, link.ProtocolStreamsV2)
 			register(t, e, "echo", echo)
 			// 200 KiB in 14 chunks, past the 64 KiB a stream keeps on the
@@ -46,22 +45,6 @@ func TestOpenStreamMemoryReleasedWhenItCannotFinish(t *testing.T) {
 			waitMappings(t, base, "the stream cannot finish")
 		})
 	}
-}
-
-// settledMappings returns the live mappings once collections have cleaned
-// up the unreachable buffers of earlier tests.
-func settledMappings() int {
-	last := -1
-	for range 50 {
-		runtime.GC()
-		time.Sleep(2 * time.Millisecond)
-		n := offheap.Mappings()
-		if n == last {
-			break
-		}
-		last = n
-	}
-	return last
 }
 
 // waitMappings waits up to a second for want live mappings.

@@ -23,7 +23,7 @@ const (
 type Limits struct {
 	MaxPayloadBytes     int64 // largest reassembled (uncompressed) payload; default 64 MiB
 	MaxStreamsPerSender int   // open streams per sender; default 32
-	MaxBufferedBytes    int64 // bytes buffered by all open streams together; default 256 MiB
+	MaxBufferedBytes    int64 // memory held by all open streams together (see Memory in the package doc); default 256 MiB
 }
 
 func (l Limits) withDefaults() Limits {

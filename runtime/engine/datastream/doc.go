@@ -43,4 +43,22 @@
 // MaxPayloadBytes too, and inflation stops one byte past the declared
 // total_length (or MaxPayloadBytes when absent), so a deflate bomb is
 // refused without growing memory beyond the limit.
+//
+// # Memory
+//
+// An open stream keeps up to 64 KiB on the Go heap, as the chunks came.
+// Past that its bytes (moved there once) wait in memory mapped outside the
+// Go heap (internal/offheap; Linux), grown as they arrive by an eighth (at
+// least 64 KiB, never past total_length), and unmapped the moment the
+// stream ends: completed, failed, aborted, refused by a limit, its sender
+// gone (SenderLeft) or the Assembler closed (Close). MaxBufferedBytes
+// counts what each open stream holds: its chunks' bytes, or its whole
+// mapping. A completed payload is copied to the Go heap before the mapping
+// goes, so nothing outside the Assembler ever points into one; a
+// compressed payload without total_length is inflated into such a mapping
+// and copied out at its exact size. Off the heap, the bytes of open
+// streams neither set the garbage collector's pace (a heap holding them
+// may grow to twice their size before a collection) nor wait for one to
+// be returned to the system. Where mappings are unsupported every stream
+// stays on the heap.
 package datastream

@@ -7,7 +7,6 @@ import (
 	"runtime"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/livekit/protocol/livekit"
 
@@ -24,17 +23,7 @@ func needOffHeap(t *testing.T) int {
 	if !offheap.Supported {
 		t.Skip("no memory mappings on this platform")
 	}
-	last := -1
-	for range 50 {
-		runtime.GC()
-		time.Sleep(2 * time.Millisecond)
-		n := offheap.Mappings()
-		if n == last {
-			return n
-		}
-		last = n
-	}
-	return last
+	return offheap.SettledMappings()
 }
 
 // wantMappings checks how many mappings are live beyond base.
