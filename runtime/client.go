@@ -81,12 +81,12 @@ func (c *Client) config(opts []CallOption) callConfig {
 
 // send encodes, calls the transport and decodes: the innermost Invoker.
 func (c *Client) send(ctx context.Context, call *ClientCall, report *CallReport, progress func(Progress)) (err error) {
-	start := time.Now()
 	rep := CallReport{Destination: call.Destination, Codec: call.Codec}
 	if call.Method != nil {
 		rep.Method = call.Method.Name
 	}
 	if report != nil {
+		start := time.Now()
 		defer func() {
 			rep.Duration = time.Since(start)
 			rep.Err = err

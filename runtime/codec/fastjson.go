@@ -56,6 +56,27 @@ type messagePlan struct {
 	md    protoreflect.MessageDescriptor
 	plain bool     // plainMessage
 	keys  []string // by field index: `"jsonName":` as protojson writes it
+	// names are the JSON names by field index, for messages of up to
+	// maxScannedFields fields (a scan beats the descriptor's map there).
+	names []string
+}
+
+const maxScannedFields = 8
+
+// field is the field a JSON object names, by its JSON name or else its
+// proto name, as protojson finds it.
+func (p *messagePlan) field(fields protoreflect.FieldDescriptors, name string) protoreflect.FieldDescriptor {
+	for i, n := range p.names {
+		if n == name {
+			return fields.Get(i)
+		}
+	}
+	if p.names == nil {
+		if fd := fields.ByJSONName(name); fd != nil {
+			return fd
+		}
+	}
+	return fields.ByTextName(name)
 }
 
 var (
@@ -89,6 +110,12 @@ func loadPlan(md protoreflect.MessageDescriptor) *messagePlan {
 	}
 	fields := md.Fields()
 	p := &messagePlan{md: md, plain: plainMessage(md), keys: make([]string, fields.Len())}
+	if len(p.keys) <= maxScannedFields {
+		p.names = make([]string, len(p.keys))
+		for i := range p.names {
+			p.names[i] = fields.Get(i).JSONName()
+		}
+	}
 	for i := range p.keys {
 		key, ok := appendJSONString(nil, fields.Get(i).JSONName())
 		p.plain = p.plain && ok
@@ -117,7 +144,16 @@ func appendMessageJSON(b []byte, m protoreflect.Message, depth int) (_ []byte, o
 	first := true
 	for i, key := range plan.keys {
 		fd := fields.Get(i)
-		if !m.Has(fd) {
+		var v protoreflect.Value
+		if fd.Message() != nil && fd.Cardinality() != protoreflect.Repeated {
+			// A message field is set when Get finds one: one look-up
+			// where Has and Get take two.
+			if v = m.Get(fd); !v.Message().IsValid() {
+				continue
+			}
+		} else if m.Has(fd) {
+			v = m.Get(fd)
+		} else {
 			continue
 		}
 		if !first {
@@ -125,7 +161,6 @@ func appendMessageJSON(b []byte, m protoreflect.Message, depth int) (_ []byte, o
 		}
 		first = false
 		b = append(b, key...)
-		v := m.Get(fd)
 		switch {
 		case fd.IsMap():
 			return b, false
@@ -380,7 +415,8 @@ func (r *jsonReader) atDelimiter() bool {
 
 func (r *jsonReader) message(m protoreflect.Message, depth int) bool {
 	md := m.Descriptor()
-	if depth > maxFastDepth || !planOf(md).plain || !r.next('{') {
+	plan := planOf(md)
+	if depth > maxFastDepth || !plan.plain || !r.next('{') {
 		return false
 	}
 	if r.next('}') {
@@ -394,10 +430,7 @@ func (r *jsonReader) message(m protoreflect.Message, depth int) bool {
 		if !ok {
 			return false
 		}
-		fd := fields.ByJSONName(name)
-		if fd == nil {
-			fd = fields.ByTextName(name)
-		}
+		fd := plan.field(fields, name)
 		if fd == nil || !r.next(':') || r.peek() == 'n' {
 			// An unknown field (protojson checks what it skips), or null.
 			return false
@@ -777,11 +810,21 @@ func (r *jsonReader) stringValue(own bool) (string, bool) {
 
 // timestamp reads a Timestamp exactly as protojson does.
 func (r *jsonReader) timestamp(m protoreflect.Message) bool {
-	s, ok := r.rawString()
-	if !ok {
+	if !r.next('"') {
 		return false
 	}
+	// The canonical form is plain ASCII, which parseUTCTimestamp checks
+	// character by character; anything else is checked as a string first.
+	end := strings.IndexByte(r.s[r.i:], '"')
+	if end < 0 {
+		return false
+	}
+	s := r.s[r.i : r.i+end]
 	secs, nanos, ok := parseUTCTimestamp(s)
+	if !ok && !plainJSONText(s) {
+		return false
+	}
+	r.i += end + 1
 	if !ok {
 		t, err := time.Parse(time.RFC3339Nano, s)
 		if err != nil {
