@@ -87,7 +87,10 @@ type Link interface {
 	// Local describes the local participant, including the client protocol
 	// and capabilities it advertised when it joined.
 	Local() Participant
-	// Participant returns a remote participant currently in the room.
+	// Participant returns a remote participant currently in the room. Its
+	// Attributes and Capabilities may be shared with the link and with
+	// other callers: read them, never modify them (the engine looks a
+	// participant up for every call and reply).
 	Participant(identity string) (Participant, bool)
 	// Attach sets the receiver. Packets and events that arrive before Attach
 	// are held; Attach first reports every participant already present as

@@ -70,8 +70,10 @@ func (p *Link) Local() link.Participant {
 func (p *Link) Participant(identity string) (link.Participant, bool) {
 	p.room.mu.Lock()
 	defer p.room.mu.Unlock()
+	// Shared, not cloned (link.Link.Participant: read-only): attributes
+	// are replaced on update, never modified in place.
 	info, ok := p.visible[identity]
-	return cloneInfo(info), ok
+	return info, ok
 }
 
 // Attach sets the receiver and starts delivering: first a Joined event for

@@ -33,7 +33,8 @@ type participantTable struct {
 	localIdentity string
 
 	bySID      map[string]*livekit.ParticipantInfo
-	sidOf      map[string]string // identity → live SID
+	views      map[string]link.Participant // SID → bySID's entry as the engine sees it, made once per update
+	sidOf      map[string]string           // identity → live SID
 	departed   map[string]struct{}
 	departedAt []string // departure order, to forget the oldest first
 }
@@ -43,6 +44,7 @@ func newParticipantTable(localSID, localIdentity string) *participantTable {
 		localSID:      localSID,
 		localIdentity: localIdentity,
 		bySID:         make(map[string]*livekit.ParticipantInfo),
+		views:         make(map[string]link.Participant),
 		sidOf:         make(map[string]string),
 		departed:      make(map[string]struct{}),
 	}
@@ -74,9 +76,9 @@ func (t *participantTable) applyOne(info *livekit.ParticipantInfo, events []link
 		if leaving {
 			return append(events, t.remove(sid))
 		}
-		before := toParticipant(known)
-		t.bySID[sid] = info
-		if after := toParticipant(info); !sameParticipant(before, after) {
+		before := t.views[sid]
+		after := t.set(sid, info)
+		if !sameParticipant(before, after) {
 			events = append(events, link.Event{Kind: link.Updated, Participant: after})
 		}
 		return events
@@ -95,19 +97,27 @@ func (t *participantTable) applyOne(info *livekit.ParticipantInfo, events []link
 		}
 		events = append(events, t.remove(liveSID))
 	}
-	t.bySID[sid] = info
 	t.sidOf[identity] = sid
-	return append(events, link.Event{Kind: link.Joined, Participant: toParticipant(info)})
+	return append(events, link.Event{Kind: link.Joined, Participant: t.set(sid, info)})
+}
+
+// set records info under sid and returns its view.
+func (t *participantTable) set(sid string, info *livekit.ParticipantInfo) link.Participant {
+	t.bySID[sid] = info
+	view := toParticipant(info)
+	t.views[sid] = view
+	return view
 }
 
 func (t *participantTable) remove(sid string) link.Event {
-	info := t.bySID[sid]
+	info, view := t.bySID[sid], t.views[sid]
 	delete(t.bySID, sid)
+	delete(t.views, sid)
 	if t.sidOf[info.GetIdentity()] == sid {
 		delete(t.sidOf, info.GetIdentity())
 	}
 	t.markDeparted(sid)
-	return link.Event{Kind: link.Left, Participant: toParticipant(info)}
+	return link.Event{Kind: link.Left, Participant: view}
 }
 
 func (t *participantTable) markDeparted(sid string) {
@@ -122,13 +132,16 @@ func (t *participantTable) markDeparted(sid string) {
 	}
 }
 
-// lookup returns the live participant with this identity.
+// lookup returns the live participant with this identity. Its Attributes
+// and Capabilities are the table's own (link.Link.Participant: read-only):
+// the engine looks a participant up for every call and reply, and copying
+// them each time cost a tenth of a burst's CPU.
 func (t *participantTable) lookup(identity string) (link.Participant, bool) {
 	sid, ok := t.sidOf[identity]
 	if !ok {
 		return link.Participant{}, false
 	}
-	return toParticipant(t.bySID[sid]), true
+	return t.views[sid], true
 }
 
 // all returns every live participant, ordered by identity so that the
@@ -136,7 +149,7 @@ func (t *participantTable) lookup(identity string) (link.Participant, bool) {
 func (t *participantTable) all() []link.Participant {
 	out := make([]link.Participant, 0, len(t.sidOf))
 	for _, identity := range slices.Sorted(maps.Keys(t.sidOf)) {
-		out = append(out, toParticipant(t.bySID[t.sidOf[identity]]))
+		out = append(out, t.views[t.sidOf[identity]])
 	}
 	return out
 }
