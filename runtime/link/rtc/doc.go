@@ -1,7 +1,9 @@
 // Package rtc is lkrpc's participant link to a real LiveKit room: it joins
 // as a data-only participant, built from server-sdk-go v2.18.1's exported
-// signalling package and lksdk.NewPCTransport (no *lksdk.Room), and
-// implements link.Link for the protocol engine.
+// signalling package and a pion/webrtc v4 peer connection set up as
+// server-sdk-go's PCTransport does, with larger UDP receive buffers
+// (pctransport.go; no *lksdk.Room), and implements link.Link for the
+// protocol engine.
 //
 // What it does, and why this way (docs/DESIGN.md, "The real-room link: rtc"):
 //

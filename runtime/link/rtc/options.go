@@ -263,7 +263,13 @@ func (c *config) advertised() []livekit.ClientInfo_Capability {
 // the level first. With the SDK's default logger or the discard logger
 // that formatting took 5.5 % of the process's CPU in a burst of small calls
 // (bench/rpc rows 1 and 6); with QuietSDKLogger, 0.7 %.
-func SetSDKLogger(l logger.Logger) { lksdk.SetLogger(l) }
+//
+// The link's own peer connection (pctransport.go) logs to the same logger:
+// set it here rather than with lksdk.SetLogger.
+func SetSDKLogger(l logger.Logger) {
+	lksdk.SetLogger(l)
+	pionLogs.Store(&l)
+}
 
 // QuietSDKLogger is a logger for SetSDKLogger that writes nothing and lets
 // pion skip formatting what it would have logged: a zap logger whose level

@@ -7,7 +7,6 @@ import (
 	"github.com/livekit/protocol/livekit"
 	"github.com/livekit/protocol/logger"
 	protosignalling "github.com/livekit/protocol/signalling"
-	lksdk "github.com/livekit/server-sdk-go/v2"
 	"github.com/pion/webrtc/v4"
 	"google.golang.org/protobuf/proto"
 )
@@ -24,7 +23,7 @@ const (
 // would trickle candidates before the signal connection exists), and apply
 // the server's answer. All data flows on our "_reliable" channel, both ways.
 type peerConn struct {
-	transport *lksdk.PCTransport
+	transport *pcTransport
 	reliable  *webrtc.DataChannel
 	lossy     *webrtc.DataChannel
 	offer     webrtc.SessionDescription // ours, sent in the JoinRequest
@@ -53,12 +52,10 @@ type signallingMessageMaker interface {
 }
 
 func newPeerConn(log logger.Logger, sig signallingMessageMaker, cb peerCallbacks) (*peerConn, error) {
-	t, err := lksdk.NewPCTransport(lksdk.PCTransportParams{IsSender: true})
+	t, err := newPCTransport(log.WithValues("transport", livekit.SignalTarget_PUBLISHER))
 	if err != nil {
 		return nil, fmt.Errorf("rtc: create peer connection: %w", err)
 	}
-	// Without a logger PCTransport dereferences nil on its first log line.
-	t.SetLogger(log.WithValues("transport", livekit.SignalTarget_PUBLISHER))
 	p := &peerConn{transport: t, sig: sig, sendSignal: cb.sendSignal}
 	pc := t.PeerConnection()
 
@@ -119,12 +116,6 @@ func newPeerConn(log logger.Logger, sig signallingMessageMaker, cb peerCallbacks
 		return cb.sendSignal(sig.SignalSdpAnswer(
 			protosignalling.ToProtoSessionDescription(answer, p.lastOfferID.Load(), nil)))
 	})
-	t.OnOffer = func(offer webrtc.SessionDescription) {
-		if err := cb.sendSignal(sig.SignalSdpOffer(
-			protosignalling.ToProtoSessionDescription(offer, 0, nil))); err != nil {
-			log.Debugw("could not send offer", "error", err)
-		}
-	}
 
 	if p.offer, err = t.GetLocalOffer(); err != nil {
 		_ = t.Close()
@@ -171,13 +162,13 @@ func (p *peerConn) iceConnected() bool {
 // ICE restart), as server-sdk-go's RTCEngine does after a resume: the
 // server answers on the signal connection (OnAnswer) and both sides gather
 // and check candidates again, while DTLS, SCTP and the data channels carry
-// on over the new pair. PCTransport's own restart (createAndSendOffer) is
-// unexported; its steps use pion's exported API and are repeated here.
+// on over the new pair. These are the steps of server-sdk-go's PCTransport
+// restart (createAndSendOffer), in pion's exported API.
 func (p *peerConn) restartICE() error {
 	pc := p.transport.PeerConnection()
 	if pc.SignalingState() == webrtc.SignalingStateHaveLocalOffer {
 		// An offer of ours is still unanswered (an earlier restart): roll
-		// back to the last answer, as PCTransport does, so a new offer can
+		// back to the last answer, as server-sdk-go's PCTransport does, so a new offer can
 		// be made.
 		if cur := pc.CurrentRemoteDescription(); cur != nil {
 			if err := pc.SetRemoteDescription(*cur); err != nil {
