@@ -59,15 +59,16 @@ func inProcess(ctx context.Context, b *bench) ([]Row, error) {
 	}
 	rt := float64(bestTyped.NsPerOp()) / float64(bestRaw.NsPerOp())
 	extra := bestTyped.AllocsPerOp() - bestRaw.AllocsPerOp()
-	b.note("Row 5: both calls go alice→bob through two engines on memroom (v2 single-packet streams: request, ack, response); "+
-		"the typed call adds %d allocations and %d B per call (%d vs %d allocs, %d vs %d B): the typed layer's own work, mostly "+
-		"protojson encoding and decoding the response's Timestamp (~15), the request and response messages and the handler's "+
-		"(~5), the caller in the handler's context and its HandlerInfo (2). Where a call's allocations go "+
-		"(go test ./bench/rpc -bench InProcTypedPing -memprofile): memroom's delivery ~41 (proto.Clone of the three packets ~33, "+
-		"of which a stream header's attribute map costs two reflective allocations per entry; recipients, flight, queue), "+
-		"engine ~27 (three UUIDs, the request's and reply's attribute maps and destinations, ack and response timers, the "+
-		"pending-call entry, the handler's deadline context; a context that can be cancelled adds its watcher, 3), "+
-		"datastream ~8 (the plan and header packet of each stream, the receiver's events and inline copy).",
+	b.note("Row 5: both calls go alice→bob through two engines on memroom (a payload this small travels in RPC v1 packets: "+
+		"request, ack, response); the typed call adds %d allocations and %d B per call (%d vs %d allocs, %d vs %d B): the "+
+		"typed layer's own 5 (the reply's JSON text, the client's reply message and its Timestamp, the handler's request "+
+		"message, the caller in the handler's context), the handler's reply and its Timestamp (2) and the benchmark's "+
+		"request (1); the JSON codec's own encoder and decoder (runtime/codec/fastjson.go) write and read what protojson "+
+		"does without its allocations. Where a call's allocations go (go test ./bench/rpc -bench InProcTypedPing "+
+		"-memprofile): memroom's delivery ~19 (proto.Clone of the three packets 13, recipients 3, flight 3), engine ~27 "+
+		"(the three packets 10; the handler's deadline context and timer 4; the pending-call entry and its cancellable "+
+		"context 4; ack and response timers 4; the inbound request 2; the caller's serving state, the request id and the "+
+		"transport.Request 1 each).",
 		extra, bestTyped.AllocedBytesPerOp()-bestRaw.AllocedBytesPerOp(),
 		bestTyped.AllocsPerOp(), bestRaw.AllocsPerOp(), bestTyped.AllocedBytesPerOp(), bestRaw.AllocedBytesPerOp())
 	return []Row{{
