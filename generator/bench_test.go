@@ -26,14 +26,25 @@ var synthOut = flag.String("synth-out", "",
 // emission, formatting, the encoded response) on 500 services of 10 unary
 // methods each, built once outside the timed loop.
 func BenchmarkGenerate500x10(b *testing.B) {
-	req := synth.Request(500, 10)
+	benchmarkRespond(b, synth.Request(500, 10))
+}
+
+// BenchmarkGenerateWide is BenchmarkGenerate500x10 on the bench's wide
+// request (synth.Wide: WideFiles files of WideServices × WideMethods,
+// comments on every element, well-known-type imports).
+func BenchmarkGenerateWide(b *testing.B) {
+	benchmarkRespond(b, synth.Wide(WideFiles, WideServices, WideMethods))
+}
+
+func benchmarkRespond(b *testing.B, req *pluginpb.CodeGeneratorRequest) {
 	b.ReportAllocs()
 	var out countingWriter
 	for b.Loop() {
 		out = 0
-		TrimRequest(req)
+		r := proto.Clone(req).(*pluginpb.CodeGeneratorRequest)
+		TrimRequest(r)
 		var params Params
-		gen, err := protogen.Options{ParamFunc: params.Set}.New(req)
+		gen, err := protogen.Options{ParamFunc: params.Set}.New(r)
 		if err != nil {
 			b.Fatal(err)
 		}
