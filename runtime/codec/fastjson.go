@@ -277,6 +277,13 @@ func appendDigits(b []byte, n, width int) []byte {
 	return b
 }
 
+// escapedChars are the characters a JSON string escapes with a letter,
+// and escapeLetters those letters, in the same order.
+const (
+	escapedChars  = "\"\\\b\f\n\r\t"
+	escapeLetters = "\"\\bfnrt"
+)
+
 // appendJSONString is protojson's string encoding; ok is false for invalid
 // UTF-8, which protojson refuses.
 func appendJSONString(b []byte, s string) ([]byte, bool) {
@@ -298,20 +305,9 @@ func appendJSONString(b []byte, s string) ([]byte, bool) {
 		}
 		b = append(b, s[start:i]...)
 		b = append(b, '\\')
-		switch c {
-		case '"', '\\':
-			b = append(b, c)
-		case '\b':
-			b = append(b, 'b')
-		case '\f':
-			b = append(b, 'f')
-		case '\n':
-			b = append(b, 'n')
-		case '\r':
-			b = append(b, 'r')
-		case '\t':
-			b = append(b, 't')
-		default:
+		if k := strings.IndexByte(escapedChars, c); k >= 0 {
+			b = append(b, escapeLetters[k])
+		} else {
 			b = append(b, 'u')
 			b = append(b, "0000"[1+(bits.Len32(uint32(c))-1)/4:]...)
 			b = strconv.AppendUint(b, uint64(c), 16)
@@ -777,20 +773,14 @@ func (r *jsonReader) stringValue(own bool) (string, bool) {
 		if j+1 >= len(r.s) {
 			return "", false
 		}
-		switch e := r.s[j+1]; e {
-		case '"', '\\', '/':
+		e := r.s[j+1]
+		k := strings.IndexByte(escapeLetters, e)
+		switch {
+		case k >= 0:
+			b = append(b, escapedChars[k])
+		case e == '/':
 			b = append(b, e)
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
-		case 'u':
+		case e == 'u':
 			if j+6 > len(r.s) {
 				return "", false
 			}
