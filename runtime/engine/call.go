@@ -93,24 +93,27 @@ func validateCall(c transport.Call) error {
 
 // addPending enters a new call in the pending table and arms its ctx
 // watcher. The returned context governs the upload and ends with the call.
+// It is not derived from the engine's lifetime: the engine's end settles
+// every pending call, which cancels it, and a child of one long-lived
+// context per call made every call of a burst queue on that context's lock.
 func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*pendingCall, context.Context, error) {
-	sendCtx, cancelSend := context.WithCancel(e.life)
+	sendCtx, cancelSend := context.WithCancel(context.Background())
 	p := &pendingCall{id: id, dest: c.Destination, done: make(chan struct{}), cancelSend: cancelSend, progress: newReporter(c.Progress)}
-	if err := e.pending.add(p); err != nil {
+	// The watcher is armed while p is in the table, so that settle (which
+	// runs only after p has been taken out) always sees it. A context that
+	// is never done (context.Background) needs none.
+	var watch func()
+	if ctx.Done() != nil {
+		watch = func() {
+			p.stopWatch = context.AfterFunc(ctx, func() {
+				e.pending.finish(p, transport.Reply{}, rpcerr.FromContext(ctx))
+			})
+		}
+	}
+	if err := e.pending.add(p, watch); err != nil {
 		cancelSend()
 		return nil, nil, err
 	}
-	// Armed while p is in the table, so that settle (which runs only after
-	// p has been taken out) always sees it. A context that is never done
-	// (context.Background) needs no watcher.
-	if ctx.Done() == nil {
-		return p, sendCtx, nil
-	}
-	e.pending.whilePending(p, func() {
-		p.stopWatch = context.AfterFunc(ctx, func() {
-			e.pending.finish(p, transport.Reply{}, rpcerr.FromContext(ctx))
-		})
-	})
 	return p, sendCtx, nil
 }
 

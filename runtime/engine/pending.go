@@ -65,8 +65,9 @@ func newPendingTable(log *slog.Logger) *pendingTable {
 }
 
 // add enters p, unless the table is closed (a copy of the reason, so each
-// caller gets its own error value) or p's id is taken.
-func (t *pendingTable) add(p *pendingCall) error {
+// caller gets its own error value) or p's id is taken; then, still under
+// the lock, it runs arm (when not nil).
+func (t *pendingTable) add(p *pendingCall, arm func()) error {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	switch {
@@ -77,6 +78,9 @@ func (t *pendingTable) add(p *pendingCall) error {
 		return rpcerr.New(rpcerr.SendFailed, "duplicate request id "+p.id+" (check WithIDs)")
 	}
 	t.calls[p.id] = p
+	if arm != nil {
+		arm()
+	}
 	return nil
 }
 
