@@ -2,6 +2,7 @@ package generator
 
 import (
 	"bytes"
+	"errors"
 	"testing"
 
 	"google.golang.org/protobuf/compiler/protogen"
@@ -101,5 +102,40 @@ func TestRespondProtogenCases(t *testing.T) {
 		req := synth.Wide(2, 1, 2)
 		req.Parameter = proto.String(param)
 		checkRespond(t, req)
+	}
+}
+
+// TestResponseFraming checks the hand-written encoding Respond streams: a
+// header, files given in pieces, and an error appended after them decode
+// to one response holding all of them, as protoc and buf read it.
+func TestResponseFraming(t *testing.T) {
+	var out bytes.Buffer
+	header := &pluginpb.CodeGeneratorResponse{SupportedFeatures: proto.Uint64(SupportedFeatures)}
+	if err := writeMessage(&out, header); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(&out, "a.go", []byte("package "), []byte("a\n")); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeFile(&out, "b.json", make([]byte, 300)); err != nil {
+		t.Fatal(err)
+	}
+	if err := writeError(&out, errors.New("boom")); err != nil {
+		t.Fatal(err)
+	}
+	var got pluginpb.CodeGeneratorResponse
+	if err := proto.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	want := &pluginpb.CodeGeneratorResponse{
+		SupportedFeatures: proto.Uint64(SupportedFeatures),
+		Error:             proto.String("boom"),
+		File: []*pluginpb.CodeGeneratorResponse_File{
+			{Name: proto.String("a.go"), Content: proto.String("package a\n")},
+			{Name: proto.String("b.json"), Content: proto.String(string(make([]byte, 300)))},
+		},
+	}
+	if !proto.Equal(&got, want) {
+		t.Errorf("decoded %v, want %v", &got, want)
 	}
 }
