@@ -109,7 +109,8 @@ func (p *Params) emitModel(gen *protogen.Plugin, model *fileModel, head, body *b
 // responseParams reads the two protogen parameters that shape the response
 // rather than the files: module= (a prefix cut from every file name) and
 // annotate_code. protogen.Options.New has already refused bad values; this
-// reads them the same way (the last module= wins).
+// reads them the same way (the last module= wins; any annotate_code=true
+// holds).
 func responseParams(parameter string) (module string, annotate bool) {
 	for _, param := range strings.Split(parameter, ",") {
 		name, value, _ := strings.Cut(param, "=")
@@ -117,7 +118,8 @@ func responseParams(parameter string) (module string, annotate bool) {
 		case "module":
 			module = value
 		case "annotate_code":
-			annotate = value == "true" || value == ""
+			// As in protogen, a later annotate_code=false does not undo it.
+			annotate = annotate || value == "true" || value == ""
 		}
 	}
 	if module != "" {

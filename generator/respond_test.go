@@ -98,7 +98,7 @@ func TestRespondSynth(t *testing.T) {
 // (by protogen.Options.New, before Respond).
 func TestRespondProtogenCases(t *testing.T) {
 	for _, param := range []string{"annotate_code", "annotate_code=true,json_schema=true", "module=example.com/elsewhere",
-		"module=example.com/elsewhere,json_schema=true", "annotate_code=false,module=example.com/synth,module=example.com"} {
+		"module=example.com/elsewhere,json_schema=true", "annotate_code=false,module=example.com/synth,module=example.com", "annotate_code=true,annotate_code=false"} {
 		req := synth.Wide(2, 1, 2)
 		req.Parameter = proto.String(param)
 		checkRespond(t, req)
