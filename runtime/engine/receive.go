@@ -181,12 +181,12 @@ func (e *Engine) startRequestStream(ev datastream.Event, whole *datastream.Event
 	if whole != nil {
 		in.payload = whole.Text
 		in.transfer = streamTransfer(whole.Info)
-		e.goServe(ev.Sender, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) })
+		e.ackAndServe(in)
 		return
 	}
 	body := make(chan datastream.Event, 1)
 	in.body = body
-	if e.goServe(ev.Sender, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) }) {
+	if e.ackAndServe(in) {
 		e.streams[key] = body
 	}
 }
