@@ -12,9 +12,13 @@
 //     with 1402 before anything is sent.
 //   - p == 1: a v1 packet up to WithPacketThreshold bytes, a plain v2
 //     request stream (header, chunks, trailer) above it.
-//   - p >= 2: a v2 stream, in one packet (inline_content) when it fits and
-//     raw-DEFLATE compressed when the peer advertises
-//     CAP_COMPRESSION_DEFLATE_RAW and compression pays.
+//   - p >= 2: the same, except that from WithCompressMin bytes up a peer
+//     that advertises CAP_COMPRESSION_DEFLATE_RAW gets a v2 stream, in one
+//     packet (inline_content) when it fits and raw-DEFLATE compressed when
+//     compression pays.
+//   - p >= 1: the first request to each peer is a v2 stream whatever its
+//     size, so that the peer learns the caller speaks v2 before the room
+//     may have told it (PROTOCOL.md §6, §7).
 //
 // transport.FormPacket and transport.FormStream force the request form.
 // The ack timer (WithAckTimeout, 7 s) is armed before the request is
@@ -60,7 +64,8 @@
 //
 // # Handlers
 //
-// An RpcRequest packet is acked first, always; then version != 1 → 1404,
+// An RpcRequest packet is acked first, always, by the receive goroutine
+// before the request's own goroutine starts; then version != 1 → 1404,
 // unknown method → 1400. An lk.rpc_request stream is checked at header time:
 // missing or unparsable attributes → 1500 "RPC data stream malformed" and no
 // ack; otherwise an immediate ack, version != 2 → 1404, the body is awaited
