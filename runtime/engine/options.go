@@ -42,9 +42,10 @@ type InboundLimits struct {
 	// once; 0 means the datastream default (32,
 	// datastream.DefaultMaxStreamsPerSender).
 	MaxStreamsPerSender int
-	// MaxBufferedBytes bounds the bytes all open incoming streams buffer
-	// together, whoever sends them; 0 means the datastream default
-	// (256 MiB, datastream.DefaultMaxBufferedBytes).
+	// MaxBufferedBytes bounds the memory all open incoming streams hold
+	// together, whoever sends them: their bytes, or for a stream past 64 KiB
+	// its whole mapping off the Go heap (datastream, "Memory"); 0 means the
+	// datastream default (256 MiB, datastream.DefaultMaxBufferedBytes).
 	MaxBufferedBytes int64
 	// MaxRequestsPerSender is how many handlers may run at once for one
 	// caller; 0 means DefaultMaxRequestsPerSender.
