@@ -12,7 +12,12 @@
 //     built from an older .proto accepts requests from newer callers. It
 //     accepts the original proto field names ("user_id") as well as the JSON
 //     names, as protojson always does: hand-written JavaScript uses either,
-//     and refusing one would only make calls fail for no gain.
+//     and refusing one would only make calls fail for no gain. The codec
+//     writes and reads the common messages itself (scalars, strings, bytes,
+//     enums, nested and repeated messages, Timestamp: fastjson.go), byte
+//     for byte what protojson writes and exactly what it reads, at a
+//     fraction of its cost; any other message, and any payload it does not
+//     read exactly as protojson would, is protojson's whole.
 //   - Binary: the protobuf wire format in standard, padded base64
 //     (base64.StdEncoding). Payload strings must be valid UTF-8, so raw
 //     protobuf bytes cannot travel as they are; base64 costs a third more
