@@ -14,10 +14,11 @@
 //     names, as protojson always does: hand-written JavaScript uses either,
 //     and refusing one would only make calls fail for no gain. The codec
 //     writes and reads the common messages itself (scalars, strings, bytes,
-//     enums, nested and repeated messages, Timestamp: fastjson.go), byte
-//     for byte what protojson writes and exactly what it reads, at a
-//     fraction of its cost; any other message, and any payload it does not
-//     read exactly as protojson would, is protojson's whole.
+//     enums, nested and repeated messages, Timestamp: fastjson.go): what
+//     protojson writes (without the spaces protojson adds at random to keep
+//     its output from being relied on byte for byte), and exactly what it
+//     reads, at a fraction of its cost; any other message, and any payload
+//     it does not read exactly as protojson would, is protojson's whole.
 //   - Binary: the protobuf wire format in standard, padded base64
 //     (base64.StdEncoding). Payload strings must be valid UTF-8, so raw
 //     protobuf bytes cannot travel as they are; base64 costs a third more
