@@ -180,6 +180,7 @@ func (e *Engine) Close() error {
 		e.pending.detachAll(rpcerr.New(rpcerr.RecipientDisconnected, "engine closed"))
 		e.end(nil)
 		e.endLife()
+		e.closeStreams()
 		e.wg.Wait()
 	})
 	return nil

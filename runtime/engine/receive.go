@@ -42,7 +42,6 @@ func (r *receiver) ReceivePacket(pkt *livekit.DataPacket) {
 		if e.onReplyPacket(sender, pkt) {
 			return
 		}
-		e.closeStreamsAtEnd()
 		e.onStreamEvents(e.asm.Feed(pkt))
 		if c, ok := v.(*livekit.DataPacket_StreamChunk); ok && len(e.downloads) > 0 {
 			e.reportChunk(sender, c.StreamChunk)
@@ -83,22 +82,17 @@ func (r *receiver) Disconnected(err error) {
 	e.streamCalls.closeAll(rpcerr.New(rpcerr.RecipientDisconnected, cause))
 	e.end(err)
 	e.endLife()
+	e.closeStreams()
 }
 
-// closeStreamsAtEnd makes the engine's end (Close, or the link lost) close
-// its assembler: the streams still open fail (ErrClosed) and the memory
-// holding their bytes, off the Go heap for large ones, is released then,
-// not when their sender finishes or leaves. The first stream packet
-// arranges it (under recvMu).
-func (e *Engine) closeStreamsAtEnd() {
-	if e.asm.ClosesWhenDone() {
-		return
-	}
-	e.asm.CloseWhenDone(e.life, func() {
-		e.recvMu.Lock()
-		defer e.recvMu.Unlock()
-		e.onStreamEvents(e.asm.Close())
-	})
+// closeStreams closes the assembler at the engine's end (Close, or the link
+// lost): the streams still open fail (ErrClosed) and the memory holding
+// their bytes, off the Go heap for large ones, is released now, not when
+// their sender finishes or leaves; later stream packets are ignored.
+func (e *Engine) closeStreams() {
+	e.recvMu.Lock()
+	defer e.recvMu.Unlock()
+	e.onStreamEvents(e.asm.Close())
 }
 
 // onResponsePacket completes a call with an RpcResponse packet.

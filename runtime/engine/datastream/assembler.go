@@ -2,7 +2,6 @@ package datastream
 
 import (
 	"cmp"
-	"context"
 	"slices"
 	"strconv"
 
@@ -80,7 +79,6 @@ type Assembler struct {
 	buffered  int64  // memory held by all open streams (their content's charged())
 	opened    uint64 // streams opened so far, to order SenderLeft's events
 	closed    bool   // Close was called: every packet is ignored
-	closing   bool   // CloseWhenDone was called
 	// offHeapMin is the size from which a stream's content is kept off
 	// the Go heap: offHeapMin, lowered by tests.
 	offHeapMin int
@@ -168,20 +166,6 @@ func (a *Assembler) Close() []Event {
 		return failure(st.key.id, ErrClosed, "the receiver closed")
 	})
 }
-
-// CloseWhenDone arranges for fn to be called, in a goroutine of its own,
-// when ctx is done; fn should take whatever serialises the Assembler's use
-// and call Close. Only the first call arranges anything: ClosesWhenDone
-// tells whether one was made.
-func (a *Assembler) CloseWhenDone(ctx context.Context, fn func()) {
-	if !a.closing {
-		a.closing = true
-		context.AfterFunc(ctx, fn)
-	}
-}
-
-// ClosesWhenDone reports whether CloseWhenDone was called.
-func (a *Assembler) ClosesWhenDone() bool { return a.closing }
 
 // failAll fails the open streams whose keys match, in the order they were
 // opened.
