@@ -1,0 +1,234 @@
+package codec
+
+import (
+	"encoding/base64"
+	"math"
+	"math/bits"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"google.golang.org/protobuf/reflect/protoreflect"
+	"google.golang.org/protobuf/types/known/timestamppb"
+)
+
+// The fast JSON encoder: protojson's output for the message shapes
+// fastjson.go describes.
+
+// appendMessageJSON appends m's protojson form (protojson.MarshalOptions{}
+// without indentation) to b; ok is false when m holds something only
+// protojson handles.
+func appendMessageJSON(b []byte, m protoreflect.Message, depth int) (_ []byte, ok bool) {
+	md := m.Descriptor()
+	plan := planOf(md)
+	if depth > maxFastDepth || !plan.plain {
+		return b, false
+	}
+	b = append(b, '{')
+	fields := md.Fields()
+	first := true
+	for i, key := range plan.keys {
+		fd := fields.Get(i)
+		var v protoreflect.Value
+		if fd.Message() != nil && fd.Cardinality() != protoreflect.Repeated {
+			// A message field is set when Get finds one: one look-up
+			// where Has and Get take two.
+			if v = m.Get(fd); !v.Message().IsValid() {
+				continue
+			}
+		} else if m.Has(fd) {
+			v = m.Get(fd)
+		} else {
+			continue
+		}
+		if !first {
+			b = append(b, ',')
+		}
+		first = false
+		b = append(b, key...)
+		switch {
+		case fd.IsMap():
+			return b, false
+		case fd.IsList():
+			l := v.List()
+			b = append(b, '[')
+			for j, ln := 0, l.Len(); j < ln; j++ {
+				if j > 0 {
+					b = append(b, ',')
+				}
+				if b, ok = appendSingularJSON(b, fd, l.Get(j), depth); !ok {
+					return b, false
+				}
+			}
+			b = append(b, ']')
+		default:
+			if b, ok = appendSingularJSON(b, fd, v, depth); !ok {
+				return b, false
+			}
+		}
+	}
+	return append(b, '}'), true
+}
+
+// appendSingularJSON appends one value of fd as protojson writes it.
+func appendSingularJSON(b []byte, fd protoreflect.FieldDescriptor, v protoreflect.Value, depth int) ([]byte, bool) {
+	switch fd.Kind() {
+	case protoreflect.BoolKind:
+		return strconv.AppendBool(b, v.Bool()), true
+	case protoreflect.Int32Kind, protoreflect.Sint32Kind, protoreflect.Sfixed32Kind:
+		return strconv.AppendInt(b, v.Int(), 10), true
+	case protoreflect.Uint32Kind, protoreflect.Fixed32Kind:
+		return strconv.AppendUint(b, v.Uint(), 10), true
+	case protoreflect.Int64Kind, protoreflect.Sint64Kind, protoreflect.Sfixed64Kind:
+		b = append(b, '"')
+		return append(strconv.AppendInt(b, v.Int(), 10), '"'), true
+	case protoreflect.Uint64Kind, protoreflect.Fixed64Kind:
+		b = append(b, '"')
+		return append(strconv.AppendUint(b, v.Uint(), 10), '"'), true
+	case protoreflect.FloatKind:
+		return appendJSONFloat(b, v.Float(), 32), true
+	case protoreflect.DoubleKind:
+		return appendJSONFloat(b, v.Float(), 64), true
+	case protoreflect.StringKind:
+		return appendJSONString(b, v.String())
+	case protoreflect.BytesKind:
+		b = append(b, '"')
+		return append(base64.StdEncoding.AppendEncode(b, v.Bytes()), '"'), true
+	case protoreflect.EnumKind:
+		ed := fd.Enum()
+		if ed.FullName() == nullValueName {
+			return b, false
+		}
+		if ev := ed.Values().ByNumber(v.Enum()); ev != nil {
+			return appendJSONString(b, string(ev.Name()))
+		}
+		return strconv.AppendInt(b, int64(v.Enum()), 10), true
+	case protoreflect.MessageKind:
+		if fd.Message().FullName() == timestampName {
+			return appendTimestampJSON(b, v.Message())
+		}
+		return appendMessageJSON(b, v.Message(), depth+1)
+	}
+	return b, false // groups
+}
+
+// appendTimestampJSON writes a Timestamp as protojson does: RFC 3339 in UTC
+// with 0, 3, 6 or 9 fractional digits. Out of range is protojson's error.
+func appendTimestampJSON(b []byte, m protoreflect.Message) ([]byte, bool) {
+	var secs, nanos int64
+	if ts, ok := m.Interface().(*timestamppb.Timestamp); ok {
+		secs, nanos = ts.GetSeconds(), int64(ts.GetNanos())
+	} else {
+		fields := m.Descriptor().Fields()
+		secs, nanos = m.Get(fields.ByNumber(1)).Int(), m.Get(fields.ByNumber(2)).Int()
+	}
+	if secs < minTimestampSeconds || secs > maxTimestampSeconds || nanos < 0 || nanos > 999_999_999 {
+		return b, false
+	}
+	days, rem := secs/86400, secs%86400
+	if rem < 0 {
+		days, rem = days-1, rem+86400
+	}
+	year, month, day := civilDate(days)
+	hour, minute, second := int(rem/3600), int(rem/60%60), int(rem%60)
+	b = append(b, '"',
+		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
+		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
+		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
+		byte('0'+second/10), byte('0'+second%10))
+	if nanos != 0 {
+		digits := 9
+		for n := nanos; digits > 3 && n%1000 == 0; n /= 1000 {
+			digits -= 3
+		}
+		b = append(b, '.')
+		b = appendDigits(b, int(nanos)/pow10[9-digits], digits)
+	}
+	return append(b, 'Z', '"'), true
+}
+
+var pow10 = [...]int{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000}
+
+// appendDigits appends the non-negative n in exactly width decimal digits.
+func appendDigits(b []byte, n, width int) []byte {
+	start := len(b)
+	for range width {
+		b = append(b, '0')
+	}
+	for i := len(b) - 1; i >= start && n > 0; i-- {
+		b[i] = byte('0' + n%10)
+		n /= 10
+	}
+	return b
+}
+
+// escapedChars are the characters a JSON string escapes with a letter,
+// and escapeLetters those letters, in the same order.
+const (
+	escapedChars  = "\"\\\b\f\n\r\t"
+	escapeLetters = "\"\\bfnrt"
+)
+
+// appendJSONString is protojson's string encoding; ok is false for invalid
+// UTF-8, which protojson refuses.
+func appendJSONString(b []byte, s string) ([]byte, bool) {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			r, n := utf8.DecodeRuneInString(s[i:])
+			if r == utf8.RuneError && n == 1 {
+				return b, false
+			}
+			i += n
+			continue
+		}
+		if c >= ' ' && c != '"' && c != '\\' {
+			i++
+			continue
+		}
+		b = append(b, s[start:i]...)
+		b = append(b, '\\')
+		if k := strings.IndexByte(escapedChars, c); k >= 0 {
+			b = append(b, escapeLetters[k])
+		} else {
+			b = append(b, 'u')
+			b = append(b, "0000"[1+(bits.Len32(uint32(c))-1)/4:]...)
+			b = strconv.AppendUint(b, uint64(c), 16)
+		}
+		i++
+		start = i
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"'), true
+}
+
+// appendJSONFloat is protojson's number format: encoding/json's, with NaN
+// and the infinities as strings.
+func appendJSONFloat(b []byte, n float64, bitSize int) []byte {
+	switch {
+	case math.IsNaN(n):
+		return append(b, `"NaN"`...)
+	case math.IsInf(n, +1):
+		return append(b, `"Infinity"`...)
+	case math.IsInf(n, -1):
+		return append(b, `"-Infinity"`...)
+	}
+	format := byte('f')
+	if abs := math.Abs(n); abs != 0 {
+		if bitSize == 64 && (abs < 1e-6 || abs >= 1e21) ||
+			bitSize == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	b = strconv.AppendFloat(b, n, format, -1, bitSize)
+	if format == 'e' {
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	return b
+}
