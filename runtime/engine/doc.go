@@ -64,8 +64,7 @@
 //
 // # Handlers
 //
-// An RpcRequest packet is acked first, always, by the receive goroutine
-// before the request's own goroutine starts; then version != 1 → 1404,
+// An RpcRequest packet is acked first, always; then version != 1 → 1404,
 // unknown method → 1400. An lk.rpc_request stream is checked at header time:
 // missing or unparsable attributes → 1500 "RPC data stream malformed" and no
 // ack; otherwise an immediate ack, version != 2 → 1404, the body is awaited

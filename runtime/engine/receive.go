@@ -175,12 +175,12 @@ func (e *Engine) startRequestStream(ev datastream.Event, whole *datastream.Event
 	if whole != nil {
 		in.payload = whole.Text
 		in.transfer = streamTransfer(whole.Info)
-		e.ackAndServe(in)
+		e.goServe(ev.Sender, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) })
 		return
 	}
 	body := make(chan datastream.Event, 1)
 	in.body = body
-	if e.ackAndServe(in) {
+	if e.goServe(ev.Sender, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) }) {
 		e.streams[key] = body
 	}
 }

@@ -46,20 +46,7 @@ func (e *Engine) onRequestPacket(caller, callerSID string, req *livekit.RpcReque
 		payload:     req.GetPayload(),
 		transfer:    transport.PacketTransfer(req.GetPayload()),
 	}
-	e.ackAndServe(in)
-}
-
-// ackAndServe acks in at once, on the receive goroutine (PROTOCOL.md §2
-// handler rule 1, §3.3 rule 2), then serves it on a goroutine of its own.
-// Acking here rather than on that goroutine keeps the ack ahead of anything
-// the handler sends and out of a burst's contention: a thousand new
-// goroutines each sending their ack made callers wait (bench row 6). A
-// control packet never waits for the link's send buffer, so the receive
-// goroutine is not held up. It reports whether in will be served (false
-// once the engine is closed).
-func (e *Engine) ackAndServe(in *inbound) bool {
-	e.sendControl(e.life, ackPacket(in.caller, in.id))
-	return e.goServe(in.caller, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) })
+	e.goServe(caller, func(ctx context.Context, overLimit bool) { e.serve(ctx, in, overLimit) })
 }
 
 // fromServerAPI reports whether a request packet comes from livekit-server's
@@ -80,10 +67,11 @@ func (e *Engine) handlerTimeout(ms int64) time.Duration {
 	return time.Duration(ms) * time.Millisecond
 }
 
-// serve answers one request acked by ackAndServe: the checks of
-// PROTOCOL.md §2 and §3.3, the handler, and the reply.
+// serve answers one request: ack first, then the checks of PROTOCOL.md §2
+// and §3.3, the handler, and the reply.
 func (e *Engine) serve(ctx context.Context, in *inbound, overLimit bool) {
 	presizeStack(0)
+	e.sendControl(ctx, ackPacket(in.caller, in.id))
 	if overLimit {
 		e.sendError(ctx, in.caller, in.id, rpcerr.BuiltinData(rpcerr.ApplicationError,
 			fmt.Sprintf("too many concurrent requests from caller (limit %d)", e.cfg.limits.MaxRequestsPerSender)))
