@@ -31,10 +31,12 @@ const (
 // (208 KiB on most systems), holds about a hundred of the SFU's datagrams:
 // when the SFU sends a large stream at the pace its congestion window
 // allows, a briefly descheduled reader overflows it, the kernel drops
-// datagrams, and SCTP's retransmissions and halved window cost the transfer
-// a large share of its time (bench/rpc row 2: 200–300 drops per 10 MiB run
-// with the default, none with this, and the 10 MiB Go↔browser round trips
-// 0.6–0.7× instead of 0.7–0.8× of browser↔browser).
+// datagrams, and SCTP's retransmissions and halved window slow the
+// transfer. In bench/rpc row 2's 10 MiB Go↔browser round trips the link's
+// socket dropped 200–600 datagrams per run with the default and none with
+// this; the browser's 7.5 MB reply reached Go 5–14 % sooner (medians of
+// 4–5 samples, both buffers side by side in two runs). Chromium's own
+// sockets still drop (1000–2500 per run), which lkrpc cannot change.
 const UDPReadBuffer = 4 << 20
 
 // pionLogs is where pion's logs go: SetSDKLogger's logger, else the
