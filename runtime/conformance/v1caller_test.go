@@ -94,7 +94,7 @@ func TestVersion_ProtocolAbove2TreatedAsStreamsV2(t *testing.T) {
 	serve(t, bob, "echo", echo)
 	// Big enough to be worth compressing, so §6 sends a stream to a
 	// protocol-2 peer: a protocol-3 one must get the same.
-	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: compressible(4096)})
+	r := mustCall(t, alice, transport.Call{Destination: "bob", Method: "echo", Payload: compressible(10000)})
 	if r.Request.Form != transport.FormInline || !r.Request.Compressed {
 		t.Errorf("request to a protocol-3 peer went as %v, want a compressed v2 single packet", r.Request)
 	}

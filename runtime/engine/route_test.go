@@ -42,7 +42,7 @@ func TestTransportChoice(t *testing.T) {
 		{"v0 caller, v2 handler", v0, v2, small, transport.FormNone, transport.FormPacket, transport.FormPacket, false, false},
 		{"v1 caller, v2 handler, large", v1, v2, large, transport.FormNone, transport.FormInline, transport.FormStream, true, false},
 		{"forced packet to v2", v2, v2, small, transport.FormPacket, transport.FormPacket, transport.FormPacket, false, false},
-		{"v2 peers, worth compressing", v2, v2, compressible(2000), transport.FormNone, transport.FormInline, transport.FormInline, true, true},
+		{"v2 peers, worth compressing", v2, v2, compressible(10000), transport.FormNone, transport.FormInline, transport.FormInline, true, true},
 		{"forced stream to v0", v0, v0, small, transport.FormStream, transport.FormStream, transport.FormPacket, false, false},
 	}
 	for _, c := range cases {

@@ -140,12 +140,12 @@ func TestCompressedInline(t *testing.T) {
 
 func TestCompressedInlineOnlyWhenSmaller(t *testing.T) {
 	// Small enough to inline plain, and compressible: compressed wins.
-	text := strings.Repeat("abcd", 500)
+	text := strings.Repeat("abcd", 2500) // 10 000 bytes: over DefaultCompressMin
 	if info := roundTrip(t, text, allOn); !info.Inline || !info.Compressed {
 		t.Fatalf("compressible inline: %+v", info)
 	}
 	// Incompressible: compression must not be used inline.
-	text = highEntropyText(5000, 3)
+	text = highEntropyText(10000, 3)
 	if info := roundTrip(t, text, allOn); !info.Inline || info.Compressed {
 		t.Fatalf("incompressible inline: %+v", info)
 	}

@@ -9,11 +9,12 @@ import (
 const (
 	// DefaultCompressMin is the smallest payload Encode tries to compress:
 	// below it the raw DEFLATE block overhead and the receiver's inflate
-	// cost outweigh what a few bytes of savings buy. Measured (bench/rpc
-	// row 7, typical JSON through a real server): at 256 and 512 B a
-	// compressed single-packet call took 8–16 % longer than a plain one
-	// for 55–165 bytes saved; from 1 KiB it was as fast or faster.
-	DefaultCompressMin = 1024
+	// cost outweigh what the bytes saved buy. Measured (bench/rpc row 7,
+	// typical JSON through a real server, against the v1 packet that a
+	// payload this small otherwise takes, PROTOCOL.md §6): from 1 to 4 KiB
+	// a compressed call took 10–40 % longer; from 8 KiB it was faster
+	// (0.84–0.88×).
+	DefaultCompressMin = 8 << 10
 	// DefaultLevel is the compress/flate level used when SendOptions.Level
 	// is 0 for structured payloads of at least DefaultLevelMin bytes (see
 	// levelFor). Level 2: on 1 MiB of typical JSON (bench/rpc row 4)
