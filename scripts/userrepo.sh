@@ -94,7 +94,7 @@ out=$("$work/bin/inmemory" 2>&1) || fail "cmd/inmemory failed: $out"
 printf '%s\n' "$out"
 want=(
 	'^server: Greet\("Ada"\) from client$'
-	'^client: Greet: "Hello, Ada!" \[reply: v2 single packet, '
+	'^client: Greet: "Hello, Ada!" \[reply: v1 packet, '
 	'^server: Poem\(262144 bytes\) from client$'
 	'^client: Poem: 262144 bytes \[reply: v2 stream, deflate, '
 )
