@@ -38,9 +38,7 @@ func (r *jsonReader) digits(minus bool) (string, bool) {
 		j++
 	}
 	d := j
-	for j < len(r.s) && r.s[j] >= '0' && r.s[j] <= '9' {
-		j++
-	}
+	j = r.skipDigits(j)
 	if j == d || (r.s[d] == '0' && j > d+1) {
 		return "", false
 	}
@@ -78,18 +76,14 @@ func (r *jsonReader) float(bitSize int) (float64, bool) {
 		j++
 	}
 	d := j
-	for j < len(r.s) && r.s[j] >= '0' && r.s[j] <= '9' {
-		j++
-	}
+	j = r.skipDigits(j)
 	if j == d || (r.s[d] == '0' && j > d+1) {
 		return 0, false
 	}
 	if j < len(r.s) && r.s[j] == '.' {
 		j++
 		f := j
-		for j < len(r.s) && r.s[j] >= '0' && r.s[j] <= '9' {
-			j++
-		}
+		j = r.skipDigits(j)
 		if j == f {
 			return 0, false
 		}
@@ -100,9 +94,7 @@ func (r *jsonReader) float(bitSize int) (float64, bool) {
 			j++
 		}
 		e := j
-		for j < len(r.s) && r.s[j] >= '0' && r.s[j] <= '9' {
-			j++
-		}
+		j = r.skipDigits(j)
 		if j == e {
 			return 0, false
 		}
@@ -114,6 +106,15 @@ func (r *jsonReader) float(bitSize int) (float64, bool) {
 	}
 	f, err := strconv.ParseFloat(s, bitSize)
 	return f, err == nil
+}
+
+// skipDigits returns the index of the first byte at or after j that is not
+// an ASCII digit.
+func (r *jsonReader) skipDigits(j int) int {
+	for j < len(r.s) && r.s[j] >= '0' && r.s[j] <= '9' {
+		j++
+	}
+	return j
 }
 
 // rawString reads a string without escapes and returns its contents, which

@@ -207,27 +207,26 @@ type bufferedNet struct {
 
 func (n *bufferedNet) ListenUDP(network string, laddr *net.UDPAddr) (ptransport.UDPConn, error) {
 	c, err := n.Net.ListenUDP(network, laddr)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		n.grow(c)
 	}
-	if u, ok := c.(*net.UDPConn); ok {
-		n.grow(u)
-	}
-	return c, nil
+	return c, err
 }
 
 func (n *bufferedNet) ListenPacket(network, address string) (net.PacketConn, error) {
 	c, err := n.Net.ListenPacket(network, address)
-	if err != nil {
-		return nil, err
+	if err == nil {
+		n.grow(c)
 	}
-	if u, ok := c.(*net.UDPConn); ok {
-		n.grow(u)
-	}
-	return c, nil
+	return c, err
 }
 
-func (n *bufferedNet) grow(u *net.UDPConn) {
+// grow enlarges c's receive buffer when c is a UDP socket.
+func (n *bufferedNet) grow(c any) {
+	u, ok := c.(*net.UDPConn)
+	if !ok {
+		return
+	}
 	if err := u.SetReadBuffer(n.readBuffer); err != nil {
 		n.log.Debugw("could not enlarge a UDP receive buffer", "error", err)
 	}
