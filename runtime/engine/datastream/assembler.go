@@ -88,12 +88,12 @@ type streamKey struct{ sender, id string }
 
 // stream is one open chunked stream.
 type stream struct {
-	key        streamKey
-	header     *livekit.DataStream_Header
-	order      uint64
-	compressed bool
-	next       uint64  // the chunk index expected next
-	content    content // text, or compressed bytes
+	key     streamKey
+	header  *livekit.DataStream_Header
+	order   uint64
+	next    uint64    // the chunk index expected next
+	content content   // the payload so far (inflated when compressed)
+	inflate *inflater // nil unless compressed
 }
 
 // NewAssembler returns an Assembler. accept decides, at header time, which
@@ -197,6 +197,9 @@ func (a *Assembler) Buffered() int64 { return a.buffered }
 func (a *Assembler) forget(st *stream) {
 	delete(a.streams, st.key)
 	a.buffered -= st.content.charged()
+	if st.inflate != nil {
+		st.inflate.release()
+	}
 	st.content.release()
 	if a.perSender[st.key.sender]--; a.perSender[st.key.sender] <= 0 {
 		delete(a.perSender, st.key.sender)

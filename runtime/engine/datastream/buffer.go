@@ -1,47 +1,12 @@
 package datastream
 
 import (
+	"bytes"
 	"errors"
 	"unsafe"
 
 	"github.com/lkrpc/lkrpc/internal/offheap"
 )
-
-// growBuffer accumulates bytes up to max without ever allocating more than
-// max: capacity doubles from a small start, so a header that merely claims
-// a large total_length costs nothing until the bytes arrive.
-type growBuffer struct {
-	b   []byte
-	max int64
-}
-
-const initialBuffer = 4096
-
-// full reports whether max bytes are held.
-func (g *growBuffer) full() bool { return int64(len(g.b)) >= g.max }
-
-// spare returns writable space after the held bytes (empty only when full).
-func (g *growBuffer) spare() ([]byte, error) {
-	if len(g.b) == cap(g.b) {
-		g.reserve(1)
-	}
-	return g.b[len(g.b):cap(g.b)], nil
-}
-
-// commit marks n bytes of spare() as held.
-func (g *growBuffer) commit(n int) { g.b = g.b[:len(g.b)+n] }
-
-// reserve makes room for at least n more bytes, capped at max.
-func (g *growBuffer) reserve(n int) {
-	need := int64(len(g.b)) + int64(n)
-	c := max(int64(cap(g.b))*2, need, initialBuffer)
-	c = min(c, max(g.max, need))
-	nb := make([]byte, len(g.b), c)
-	copy(nb, g.b)
-	g.b = nb
-}
-
-func (g *growBuffer) bytes() []byte { return g.b }
 
 // chunkList holds an open stream's chunks as they arrived, without copying
 // them (the receiver owns its packets): what a stream holds is the bytes
@@ -128,7 +93,7 @@ var errBudget = errors.New("over budget")
 // error of a mapping that failed, and then holds what it held before.
 func (c *content) add(p []byte, budget, ceiling int64) error {
 	held := int64(c.len()) + int64(len(p))
-	if c.mapped.Cap() == 0 && (!offheap.Supported || held <= int64(c.offHeapMin)) {
+	if c.staysSmall(held) {
 		if held > budget {
 			return errBudget
 		}
@@ -156,6 +121,20 @@ func (c *content) add(p []byte, budget, ceiling int64) error {
 	}
 	c.mapped.Append(p)
 	return nil
+}
+
+// addCopy is add for bytes the caller reuses: the chunk list keeps what
+// it is given, so bytes that stay on the heap are copied first.
+func (c *content) addCopy(p []byte, budget, ceiling int64) error {
+	if c.staysSmall(int64(c.len()) + int64(len(p))) {
+		p = bytes.Clone(p)
+	}
+	return c.add(p, budget, ceiling)
+}
+
+// staysSmall reports whether content of held bytes stays a chunk list.
+func (c *content) staysSmall(held int64) bool {
+	return c.mapped.Cap() == 0 && (!offheap.Supported || held <= int64(c.offHeapMin))
 }
 
 // bytes returns the content and whether it is the caller's to keep (fresh

@@ -39,8 +39,11 @@
 // (default 64 MiB), checked while chunks arrive, so nothing is buffered
 // past it; a sender has at most MaxStreamsPerSender streams open (default
 // 32); all open streams together buffer at most MaxBufferedBytes (default
-// 256 MiB). A compressed stream's compressed bytes are capped at
-// MaxPayloadBytes too, and inflation stops one byte past the declared
+// 256 MiB). A compressed stream is inflated as its chunks arrive (the
+// chunks are one raw DEFLATE stream), so only its last chunk is left to
+// inflate at the trailer, and corrupt data fails the stream at the chunk
+// that shows it. Its compressed bytes are capped at MaxPayloadBytes too,
+// and inflation stops as soon as the output would pass the declared
 // total_length (or MaxPayloadBytes when absent), so a deflate bomb is
 // refused without growing memory beyond the limit.
 //
@@ -52,11 +55,10 @@
 // least 64 KiB, never past total_length), and unmapped the moment the
 // stream ends: completed, failed, aborted, refused by a limit, its sender
 // gone (SenderLeft) or the Assembler closed (Close). MaxBufferedBytes
-// counts what each open stream holds: its chunks' bytes, or its whole
-// mapping. A completed payload is copied to the Go heap before the mapping
-// goes, so nothing outside the Assembler ever points into one; a
-// compressed payload without total_length is inflated into such a mapping
-// and copied out at its exact size. Off the heap, the bytes of open
+// counts what each open stream holds: its payload so far (inflated, when
+// it came compressed), as chunks or as its whole mapping. A completed
+// payload is copied to the Go heap before the mapping goes, so nothing
+// outside the Assembler ever points into one. Off the heap, the bytes of open
 // streams neither set the garbage collector's pace (a heap holding them
 // may grow to twice their size before a collection) nor wait for one to
 // be returned to the system. Where mappings are unsupported every stream

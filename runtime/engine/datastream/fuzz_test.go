@@ -204,15 +204,18 @@ func FuzzInflate(f *testing.F) {
 	f.Add(fuzzDeflated[:len(fuzzDeflated)-3])
 
 	f.Fuzz(func(t *testing.T, data []byte) {
-		out, tooLong, err := inflate(data, limit, int64(len(data))%(2*limit))
+		c := content{offHeapMin: offHeapMin}
+		defer c.release()
+		err := inflateWhole(&c, data, limit)
+		out, _ := c.bytes()
 		if len(out) > limit {
 			t.Fatalf("inflated %d bytes past the %d cap", len(out), limit)
 		}
 		// Compare with an uncapped reference inflater, read a little past the cap.
 		ref, refErr := io.ReadAll(io.LimitReader(flate.NewReader(bytes.NewReader(data)), limit+1))
 		switch {
-		case tooLong:
-			if out != nil || len(ref) <= limit {
+		case err == errTooLong:
+			if len(ref) <= limit {
 				t.Fatalf("too long, yet the reference gives %d bytes", len(ref))
 			}
 		case err == nil:
@@ -221,11 +224,29 @@ func FuzzInflate(f *testing.F) {
 			}
 		}
 
-		// The same bytes as a compressed stream end in exactly one event.
-		a := NewAssembler(Limits{MaxPayloadBytes: limit}, nil)
-		evs := feed(a, header("s", "1", nil, livekit.DataStream_DEFLATE_RAW), chunk("s", "1", 0, data), trailer("s", "1", ""))
-		if len(evs) != 2 || evs[1].Kind == Opened || len(evs[1].Text) > limit || a.Open() != 0 {
-			t.Fatalf("events %s, open %d", kinds(evs), a.Open())
+		// The same bytes as a compressed stream end in exactly one event,
+		// and the same one however they are cut into chunks.
+		var first Event
+		for _, cuts := range [][]int{nil, {len(data) / 3}, {1, len(data) / 2, len(data) - 1}} {
+			a := NewAssembler(Limits{MaxPayloadBytes: limit}, nil)
+			pkts := []*livekit.DataPacket{header("s", "1", nil, livekit.DataStream_DEFLATE_RAW)}
+			prev := 0
+			for i, cut := range append(cuts, len(data)) {
+				cut = max(prev, min(cut, len(data)))
+				pkts = append(pkts, chunk("s", "1", uint64(i), data[prev:cut]))
+				prev = cut
+			}
+			evs := feed(a, append(pkts, trailer("s", "1", ""))...)
+			if len(evs) != 2 || evs[1].Kind == Opened || len(evs[1].Text) > limit || a.Open() != 0 || a.buffered != 0 {
+				t.Fatalf("cut at %v: events %s, open %d, buffered %d", cuts, kinds(evs), a.Open(), a.buffered)
+			}
+			if cuts == nil {
+				first = evs[1]
+			} else if evs[1].Kind != first.Kind || evs[1].Text != first.Text {
+				// Failures may differ in cause: a cut may show corrupt
+				// data before the compressed bytes pass the limit.
+				t.Fatalf("cut at %v: %s %v, whole: %s %v", cuts, evs[1].Kind, evs[1].Err, first.Kind, first.Err)
+			}
 		}
 	})
 }

@@ -198,8 +198,8 @@ func TestOffHeapEmptyStreams(t *testing.T) {
 	}
 }
 
-// Large compressed streams: the compressed bytes wait off the heap, and
-// without total_length the output is inflated there too before its copy.
+// Large compressed streams are inflated as their chunks come, and the
+// inflated bytes wait off the heap like any stream's.
 func TestOffHeapCompressed(t *testing.T) {
 	base := needOffHeap(t)
 	text := bigText(300 << 10)
@@ -223,15 +223,17 @@ func TestOffHeapCompressed(t *testing.T) {
 	}
 	// A bomb without total_length stops at the limit, its mapping released.
 	bomb := deflated(t, make([]byte, 4<<20), flate.BestCompression)
-	out, tooLong, err := inflate(bomb, 1<<20, 0)
-	if out != nil || !tooLong || err != nil {
-		t.Fatalf("bomb: %d bytes, tooLong %v, %v", len(out), tooLong, err)
+	c := content{offHeapMin: offHeapMin}
+	if err := inflateWhole(&c, bomb, 1<<20); err != errTooLong || c.len() > 1<<20 {
+		t.Fatalf("bomb: %d bytes, %v", c.len(), err)
 	}
+	c.release()
 	wantMappings(t, base, 0, "bomb")
 	// A short one inflates exactly, as fresh heap memory.
-	out, tooLong, err = inflate(deflated(t, []byte("tiny"), flate.BestSpeed), 1<<20, 0)
-	if string(out) != "tiny" || tooLong || err != nil {
-		t.Fatalf("tiny: %q, %v, %v", out, tooLong, err)
+	c = content{offHeapMin: offHeapMin}
+	err := inflateWhole(&c, deflated(t, []byte("tiny"), flate.BestSpeed), 1<<20)
+	if out, owned := c.bytes(); string(out) != "tiny" || !owned || err != nil {
+		t.Fatalf("tiny: %q (owned %v), %v", out, owned, err)
 	}
 	wantMappings(t, base, 0, "tiny")
 }

@@ -1,6 +1,7 @@
 package datastream
 
 import (
+	"errors"
 	"unicode/utf8"
 
 	"github.com/livekit/protocol/livekit"
@@ -23,9 +24,7 @@ func (a *Assembler) onHeader(sender string, h *livekit.DataStream_Header) []Even
 		return append(events, failedEvent(sender, h, err))
 	}
 	if h.InlineContent != nil {
-		compressed := h.Compression == livekit.DataStream_DEFLATE_RAW
-		info := Info{Inline: true, Compressed: compressed, Packets: 1, WireBytes: len(h.InlineContent)}
-		return append(events, a.complete(sender, h, compressed, h.InlineContent, false, info))
+		return append(events, a.completeInline(sender, h))
 	}
 	if a.perSender[sender] >= a.lim.MaxStreamsPerSender {
 		return append(events, failedEvent(sender, h, failure(h.StreamId, ErrTooManyStreams,
@@ -33,11 +32,13 @@ func (a *Assembler) onHeader(sender string, h *livekit.DataStream_Header) []Even
 	}
 	a.opened++
 	st := &stream{
-		key:        key,
-		header:     h,
-		order:      a.opened,
-		compressed: h.Compression == livekit.DataStream_DEFLATE_RAW,
-		content:    content{offHeapMin: a.offHeapMin},
+		key:     key,
+		header:  h,
+		order:   a.opened,
+		content: content{offHeapMin: a.offHeapMin},
+	}
+	if h.Compression == livekit.DataStream_DEFLATE_RAW {
+		st.inflate = newInflater(&st.content, a.payloadLimit(h))
 	}
 	a.streams[key] = st
 	a.perSender[sender]++
@@ -68,28 +69,77 @@ func (a *Assembler) onChunk(sender string, c *livekit.DataStream_Chunk) []Event 
 	if c.ChunkIndex != st.next {
 		return []Event{a.fail(st, failure(c.StreamId, ErrChunkOrder, "chunk index %d, expected %d", c.ChunkIndex, st.next))}
 	}
+	if st.inflate != nil {
+		return a.onCompressedChunk(st, c)
+	}
 	held := int64(st.content.len()) + int64(len(c.Content))
 	switch {
-	case !st.compressed && st.header.TotalLength != nil && held > int64(*st.header.TotalLength):
+	case st.header.TotalLength != nil && held > int64(*st.header.TotalLength):
 		return []Event{a.fail(st, failure(c.StreamId, ErrLength, "%d bytes received, more than total_length %d", held, *st.header.TotalLength))}
 	case held > a.lim.MaxPayloadBytes:
 		return []Event{a.fail(st, failure(c.StreamId, ErrTooLarge, "%d bytes received, more than the limit of %d", held, a.lim.MaxPayloadBytes))}
 	}
-	// The most the stream may ever hold, which bounds its buffer's growth.
-	ceiling := a.lim.MaxPayloadBytes
-	if !st.compressed && st.header.TotalLength != nil {
-		ceiling = int64(*st.header.TotalLength)
-	}
 	before := st.content.charged()
-	switch err := st.content.add(c.Content, a.lim.MaxBufferedBytes-(a.buffered-before), ceiling); {
-	case err == errBudget:
-		return []Event{a.fail(st, failure(c.StreamId, ErrTooLarge, "open streams would buffer more than %d bytes", a.lim.MaxBufferedBytes))}
-	case err != nil:
-		return []Event{a.fail(st, failure(c.StreamId, ErrTooLarge, "cannot buffer %d bytes: %v", held, err))}
+	if err := st.content.add(c.Content, a.budgetFor(st), a.payloadLimit(st.header)); err != nil {
+		return []Event{a.fail(st, a.bufferFailure(c.StreamId, err))}
 	}
 	a.buffered += st.content.charged() - before
 	st.next++
 	return nil
+}
+
+// onCompressedChunk inflates a chunk of a compressed stream into its
+// content. The compressed bytes are capped by MaxPayloadBytes too.
+func (a *Assembler) onCompressedChunk(st *stream, c *livekit.DataStream_Chunk) []Event {
+	if wire := st.inflate.wire + int64(len(c.Content)); wire > a.lim.MaxPayloadBytes {
+		return []Event{a.fail(st, failure(c.StreamId, ErrTooLarge, "%d compressed bytes received, more than the limit of %d", wire, a.lim.MaxPayloadBytes))}
+	}
+	before := st.content.charged()
+	err := st.inflate.feed(c.Content, a.budgetFor(st))
+	a.buffered += st.content.charged() - before
+	if err != nil {
+		return []Event{a.fail(st, a.inflateFailure(st.header, err))}
+	}
+	st.next++
+	return nil
+}
+
+// payloadLimit is the most a stream's payload may be: its total_length
+// when announced (at most MaxPayloadBytes: checked at header time), else
+// MaxPayloadBytes. It also bounds how far its buffer may grow.
+func (a *Assembler) payloadLimit(h *livekit.DataStream_Header) int64 {
+	if h.TotalLength != nil {
+		return int64(*h.TotalLength)
+	}
+	return a.lim.MaxPayloadBytes
+}
+
+// budgetFor is the memory st may hold in all: what MaxBufferedBytes
+// leaves after the other open streams.
+func (a *Assembler) budgetFor(st *stream) int64 {
+	return a.lim.MaxBufferedBytes - (a.buffered - st.content.charged())
+}
+
+// bufferFailure is why content.add refused bytes.
+func (a *Assembler) bufferFailure(id string, err error) *Error {
+	if err == errBudget {
+		return failure(id, ErrTooLarge, "open streams would buffer more than %d bytes", a.lim.MaxBufferedBytes)
+	}
+	return failure(id, ErrTooLarge, "cannot buffer the stream: %v", err)
+}
+
+// inflateFailure is why inflating a stream's content failed.
+func (a *Assembler) inflateFailure(h *livekit.DataStream_Header, err error) *Error {
+	var buf bufferError
+	switch {
+	case err == errTooLong && h.TotalLength != nil:
+		return failure(h.StreamId, ErrLength, "inflates to more than total_length %d", *h.TotalLength)
+	case err == errTooLong:
+		return failure(h.StreamId, ErrTooLarge, "inflates to more than the limit of %d bytes", a.lim.MaxPayloadBytes)
+	case errors.As(err, &buf):
+		return a.bufferFailure(h.StreamId, buf.err)
+	}
+	return failure(h.StreamId, ErrCorrupt, "inflate: %v", err)
 }
 
 // onTrailer ends an open stream.
@@ -101,36 +151,45 @@ func (a *Assembler) onTrailer(sender string, t *livekit.DataStream_Trailer) []Ev
 	if t.Reason != "" {
 		return []Event{a.fail(st, failure(t.StreamId, ErrAborted, "aborted: %s", t.Reason))}
 	}
-	info := Info{Compressed: st.compressed, Packets: int(st.next) + 2, WireBytes: st.content.len()}
+	info := Info{Packets: int(st.next) + 2, WireBytes: st.content.len()}
+	if st.inflate != nil {
+		before := st.content.charged()
+		err := st.inflate.finish(a.budgetFor(st))
+		a.buffered += st.content.charged() - before
+		if err != nil {
+			return []Event{a.fail(st, a.inflateFailure(st.header, err))}
+		}
+		info.Compressed, info.WireBytes = true, int(st.inflate.wire)
+	}
 	b, owned := st.content.bytes()
-	ev := a.complete(sender, st.header, st.compressed, b, owned, info)
+	ev := a.complete(sender, st.header, b, owned, info)
 	a.forget(st) // after complete, which copies off-heap bytes it keeps
 	return []Event{ev}
 }
 
-// complete turns a stream's received content into its Completed (or
-// Failed) event. owned says content is fresh Go memory that may become the
-// payload; otherwise (inline content, an off-heap buffer) the payload is a
-// copy, and the event holds no pointer into content.
-func (a *Assembler) complete(sender string, h *livekit.DataStream_Header, compressed bool, content []byte, owned bool, info Info) Event {
-	text := content
-	if compressed {
-		limit, expect := a.lim.MaxPayloadBytes, int64(0)
-		if h.TotalLength != nil {
-			// At most MaxPayloadBytes: checked at header time.
-			limit, expect = int64(*h.TotalLength), int64(*h.TotalLength)
-		}
-		out, tooLong, err := inflate(content, limit, expect)
-		switch {
-		case err != nil:
-			return failedEvent(sender, h, failure(h.StreamId, ErrCorrupt, "inflate: %v", err))
-		case tooLong && h.TotalLength != nil:
-			return failedEvent(sender, h, failure(h.StreamId, ErrLength, "inflates to more than total_length %d", limit))
-		case tooLong:
-			return failedEvent(sender, h, failure(h.StreamId, ErrTooLarge, "inflates to more than the limit of %d bytes", limit))
-		}
-		text, owned = out, true
+// completeInline turns an inline header into its Completed (or Failed)
+// event, inflating its content first when compressed.
+func (a *Assembler) completeInline(sender string, h *livekit.DataStream_Header) Event {
+	info := Info{Inline: true, Packets: 1, WireBytes: len(h.InlineContent)}
+	if h.Compression != livekit.DataStream_DEFLATE_RAW {
+		return a.complete(sender, h, h.InlineContent, false, info)
 	}
+	info.Compressed = true
+	c := content{offHeapMin: a.offHeapMin}
+	defer c.release()
+	if err := inflateWhole(&c, h.InlineContent, a.payloadLimit(h)); err != nil {
+		return failedEvent(sender, h, a.inflateFailure(h, err))
+	}
+	b, owned := c.bytes()
+	return a.complete(sender, h, b, owned, info)
+}
+
+// complete turns a stream's payload (inflated already when it came
+// compressed) into its Completed (or Failed) event. owned says text is
+// fresh Go memory that may become the payload; otherwise (inline content,
+// an off-heap buffer) the payload is a copy, and the event holds no
+// pointer into text.
+func (a *Assembler) complete(sender string, h *livekit.DataStream_Header, text []byte, owned bool, info Info) Event {
 	switch {
 	case h.TotalLength != nil && uint64(len(text)) != *h.TotalLength:
 		return failedEvent(sender, h, failure(h.StreamId, ErrLength, "%d bytes, total_length %d", len(text), *h.TotalLength))
