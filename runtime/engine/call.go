@@ -118,9 +118,11 @@ func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*
 }
 
 // armAckTimer starts the ack timer right before the request's first packet
-// is published (PROTOCOL.md §2: armed before publishing), and after any
-// compression: deflating a large payload takes time (seconds for 10 MiB on a
-// loaded machine) that is not the peer's to answer for.
+// is published (PROTOCOL.md §2: armed before publishing), and after what is
+// compressed before it: deflating a large payload whole took time (seconds
+// for 10 MiB on a loaded machine) that is not the peer's to answer for.
+// (From datastream.StreamCompressMin up, only its first part is
+// compressed before the header, which a v2 handler acks.)
 func (e *Engine) armAckTimer(p *pendingCall) {
 	e.pending.whilePending(p, func() {
 		p.ackTimer = time.AfterFunc(e.cfg.ackTimeout, func() {
@@ -161,13 +163,13 @@ func (e *Engine) publishRequestStream(ctx context.Context, p *pendingCall, c tra
 		Destinations: []string{c.Destination},
 		Text:         c.Payload,
 	}
-	packets, info, err := datastream.EncodeOwned(out, f.opts)
+	packets, _, err := datastream.EncodeOwned(out, f.opts)
 	if err != nil {
 		return transport.Transfer{}, err
 	}
 	e.armAckTimer(p)
-	if err := e.publishStream(ctx, out, packets, uploadProgress(p.progress, info)); err != nil {
+	if err := e.publishStream(ctx, out, &packets, uploadProgress(p.progress, &packets)); err != nil {
 		return transport.Transfer{}, err
 	}
-	return streamTransfer(info), nil
+	return streamTransfer(packets.Info()), nil
 }

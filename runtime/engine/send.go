@@ -31,7 +31,8 @@ func (e *Engine) sendStream(ctx context.Context, out datastream.Outgoing, opts d
 	if err != nil {
 		return info, err
 	}
-	return info, e.publishStream(ctx, out, packets, nil)
+	err = e.publishStream(ctx, out, &packets, nil)
+	return packets.Info(), err
 }
 
 // publishStream sends an encoded stream's packets in order from this
@@ -39,7 +40,7 @@ func (e *Engine) sendStream(ctx context.Context, out datastream.Outgoing, opts d
 // fails after the header went out, the stream is ended with an aborting
 // trailer so the recipient does not hold it open. sentOne, when set, is
 // told of each packet handed to the link.
-func (e *Engine) publishStream(ctx context.Context, out datastream.Outgoing, packets datastream.Packets, sentOne func(*livekit.DataPacket)) error {
+func (e *Engine) publishStream(ctx context.Context, out datastream.Outgoing, packets *datastream.Packets, sentOne func(*livekit.DataPacket)) error {
 	sent := 0
 	for pkt := packets.Next(); pkt != nil; pkt = packets.Next() {
 		if err := e.link.Send(ctx, pkt); err != nil {
@@ -57,12 +58,14 @@ func (e *Engine) publishStream(ctx context.Context, out datastream.Outgoing, pac
 			sentOne(pkt)
 		}
 	}
-	return nil
+	// An aborting trailer ended the stream already.
+	return packets.Err()
 }
 
 // uploadProgress reports a request stream's content as its packets go out;
-// nil when nobody asked.
-func uploadProgress(to *reporter, info datastream.Info) func(*livekit.DataPacket) {
+// nil when nobody asked. The total is -1 until known (a payload compressed
+// as it is sent).
+func uploadProgress(to *reporter, packets *datastream.Packets) func(*livekit.DataPacket) {
 	if to == nil {
 		return nil
 	}
@@ -70,7 +73,7 @@ func uploadProgress(to *reporter, info datastream.Info) func(*livekit.DataPacket
 	return func(pkt *livekit.DataPacket) {
 		if n := contentBytes(pkt); n > 0 {
 			bytes += n
-			to.report(transport.Progress{Bytes: bytes, Total: int64(info.WireBytes)})
+			to.report(transport.Progress{Bytes: bytes, Total: int64(packets.Info().WireBytes)})
 		}
 	}
 }

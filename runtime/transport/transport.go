@@ -53,7 +53,7 @@ type Call struct {
 type Progress struct {
 	Response bool  // false: the request going out; true: the response coming in
 	Bytes    int64 // payload bytes on the wire so far (compressed bytes when compressed)
-	Total    int64 // what Bytes reaches at the end; -1 when not known (a compressed response)
+	Total    int64 // what Bytes reaches at the end; -1 while not known (a compressed response; a large request compressed as it is sent, until its text is all compressed)
 }
 
 // Reply is the outcome of a call: the response (on success) and how the

@@ -3,6 +3,8 @@ package datastream
 import (
 	"compress/flate"
 	"testing"
+
+	"github.com/lkrpc/lkrpc/internal/randtext"
 )
 
 var benchModes = []struct {
@@ -38,26 +40,34 @@ func BenchmarkEncode1MiB(b *testing.B) {
 }
 
 func BenchmarkAssemble1MiB(b *testing.B) {
-	text := jsonText(1<<20, 42)
-	for _, m := range benchModes {
-		b.Run(m.name, func(b *testing.B) {
-			pkts, _ := encodeAll(b, outgoing(text), m.opts)
-			for i, p := range pkts {
-				pkts[i] = overTheWire(b, p, "alice")
-			}
-			a := NewAssembler(Limits{}, nil)
-			b.SetBytes(int64(len(text)))
-			b.ReportAllocs()
-			for b.Loop() {
-				var last []Event
-				for _, p := range pkts {
-					last = a.Feed(p)
-				}
-				if len(last) != 1 || last[0].Kind != Completed || len(last[0].Text) != len(text) {
-					b.Fatalf("events %s", kinds(last))
-				}
-			}
-		})
+	for _, tc := range []struct{ name, text string }{
+		{"json", jsonText(1<<20, 42)},
+		{"base64", randtext.New(1<<20, 1)},
+	} {
+		for _, m := range benchModes {
+			b.Run(tc.name+"/"+m.name, func(b *testing.B) { benchAssemble(b, tc.text, m.opts) })
+		}
+	}
+}
+
+// benchAssemble feeds text's packets, as they come over the wire, to an
+// Assembler.
+func benchAssemble(b *testing.B, text string, opts SendOptions) {
+	pkts, _ := encodeAll(b, outgoing(text), opts)
+	for i, p := range pkts {
+		pkts[i] = overTheWire(b, p, "alice")
+	}
+	a := NewAssembler(Limits{}, nil)
+	b.SetBytes(int64(len(text)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var last []Event
+		for _, p := range pkts {
+			last = a.Feed(p)
+		}
+		if len(last) != 1 || last[0].Kind != Completed || len(last[0].Text) != len(text) {
+			b.Fatalf("events %s", kinds(last))
+		}
 	}
 }
 

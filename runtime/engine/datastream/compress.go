@@ -5,7 +5,6 @@ import (
 	"compress/flate"
 	"errors"
 	"fmt"
-	"io"
 	"sync"
 )
 
@@ -37,23 +36,15 @@ var writerPools [flate.BestCompression - flate.HuffmanOnly + 1]sync.Pool
 // deflate compresses text as raw DEFLATE at level (already range-checked).
 // It returns nil, nil as soon as the output exceeds budget bytes.
 func deflate(text string, level, budget int) ([]byte, error) {
-	pool := &writerPools[level-flate.HuffmanOnly]
 	out := &cappedBuffer{limit: budget}
-	w, _ := pool.Get().(*flate.Writer)
-	if w == nil {
-		var err error
-		if w, err = flate.NewWriter(out, level); err != nil {
-			return nil, fmt.Errorf("datastream: %w", err)
-		}
-	} else {
-		w.Reset(out)
+	w, err := pooledWriter(level, out)
+	if err != nil {
+		return nil, err
 	}
-	defer func() {
-		w.Reset(io.Discard) // do not pin the output while pooled
-		pool.Put(w)
-	}()
-
-	err := writeString(w, text)
+	defer putWriter(level, w)
+	// flate copies its input into its window: the text's bytes are only
+	// read.
+	_, err = w.Write(stringBytes(text))
 	if err == nil {
 		err = w.Close()
 	}
@@ -64,26 +55,6 @@ func deflate(text string, level, budget int) ([]byte, error) {
 		return nil, fmt.Errorf("datastream: compress: %w", err)
 	}
 	return out.buf.Bytes(), nil
-}
-
-// copyBufferBytes is the most writeString copies at a time.
-const copyBufferBytes = 32 << 10
-
-// writeString feeds text to w through a buffer of at most copyBufferBytes:
-// flate.Writer has no WriteString, and converting the whole text would
-// copy it all. The buffer escapes (w is an interface), so it is sized to
-// the text: a fixed 32 KiB array cost a 32 KiB allocation per small
-// payload, eight times the rest of encoding it (bench/rpc row 7).
-func writeString(w io.Writer, text string) error {
-	buf := make([]byte, min(len(text), copyBufferBytes))
-	for len(text) > 0 {
-		n := copy(buf, text)
-		if _, err := w.Write(buf[:n]); err != nil {
-			return err
-		}
-		text = text[n:]
-	}
-	return nil
 }
 
 // cappedBuffer is a bytes.Buffer that refuses to grow past limit.

@@ -58,7 +58,7 @@ type Info struct {
 func Encode(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket], info Info, err error) {
 	o.Attributes = maps.Clone(o.Attributes)
 	o.Destinations = slices.Clone(o.Destinations)
-	p, info, err := encode(o, opts)
+	p, info, err := encode(o, opts, false)
 	if err != nil {
 		return nil, info, err
 	}
@@ -68,17 +68,22 @@ func Encode(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket]
 // EncodeOwned is Encode without copying o.Attributes and o.Destinations
 // (the caller hands them over and must not modify them afterwards: the
 // engine builds both afresh for every stream), whose packets are pulled
-// with Packets.Next rather than ranged over.
+// with Packets.Next rather than ranged over, once. A payload of at least
+// StreamCompressMin bytes is compressed as its packets are pulled: only
+// its first part before the header, which then carries the decision (the
+// part saved MinSavingsDivisor); info.Packets and info.WireBytes are -1
+// and Packets.Info has them once the text is all compressed.
 func EncodeOwned(o Outgoing, opts SendOptions) (packets Packets, info Info, err error) {
-	p, info, err := encode(o, opts)
+	p, info, err := encode(o, opts, true)
 	if err != nil {
 		return Packets{}, info, err
 	}
 	return Packets{p: p}, info, nil
 }
 
-// encode is Encode's work: the plan the packets are built from.
-func encode(o Outgoing, opts SendOptions) (_ *plan, _ Info, err error) {
+// encode is Encode's work: the plan the packets are built from. asSent
+// allows compressing as the packets are pulled.
+func encode(o Outgoing, opts SendOptions, asSent bool) (_ *plan, _ Info, err error) {
 	if err := o.validate(); err != nil {
 		return nil, Info{}, err
 	}
@@ -99,6 +104,14 @@ func encode(o Outgoing, opts SendOptions) (_ *plan, _ Info, err error) {
 		level, err := s.levelFor(o.Text)
 		if err != nil {
 			return nil, Info{}, err
+		}
+		if asSent && len(o.Text) >= StreamCompressMin {
+			// Decided on the first part; plain when it does not pay.
+			if p.first, err = startDeflate(o.Text, level); err != nil {
+				return nil, Info{}, err
+			}
+			p.asSent, p.level = p.first != nil, level
+			return p, p.info(), nil
 		}
 		if compressed, err = deflate(o.Text, level, compressBudget(len(o.Text), s.inline)); err != nil {
 			return nil, Info{}, err

@@ -114,7 +114,8 @@ func (f *inflater) feed(p []byte, budget int64) error {
 		}
 		return f.err
 	}
-	f.src.cur, f.budget = p, budget
+	f.src.set(p)
+	f.budget = budget
 	f.next()
 	return f.outcome()
 }
@@ -139,7 +140,7 @@ var errTrailing = errors.New("bytes after the end of the DEFLATE data")
 // outcome is the loop's error once it ended, counting unread input as
 // trailing bytes; nil while it waits for more.
 func (f *inflater) outcome() error {
-	if f.ended && f.err == nil && len(f.src.cur) > 0 {
+	if f.ended && f.err == nil && f.src.unread() > 0 {
 		f.err = errTrailing
 	}
 	return f.err
@@ -150,47 +151,52 @@ func (f *inflater) release() { f.stop() }
 
 // chunkSource is the loop's input: the chunk being fed. When it runs dry
 // before the last one it yields, and the loop waits inside Read or
-// ReadByte until feed resumes it with the next chunk.
+// ReadByte until feed resumes it with the next chunk. compress/flate calls
+// ReadByte for nearly every byte, so its common case is kept to an index.
 type chunkSource struct {
 	cur   []byte
+	pos   int  // the next byte of cur
 	last  bool // finish was called: no more input
 	yield func(struct{}) bool
 }
 
-// fill waits until there is input; false at the end of the input.
-func (s *chunkSource) fill() (bool, error) {
-	for len(s.cur) == 0 {
+// set makes p the input.
+func (s *chunkSource) set(p []byte) { s.cur, s.pos = p, 0 }
+
+// unread is the input not read yet.
+func (s *chunkSource) unread() int { return len(s.cur) - s.pos }
+
+// wait returns once there is input: io.EOF at the end of the input,
+// errStopped when the stream was forgotten.
+func (s *chunkSource) wait() error {
+	for s.pos == len(s.cur) {
 		if s.last {
-			return false, nil
+			return io.EOF
 		}
 		if !s.yield(struct{}{}) {
-			return false, errStopped
+			return errStopped
 		}
 	}
-	return true, nil
+	return nil
 }
 
 func (s *chunkSource) ReadByte() (byte, error) {
-	switch ok, err := s.fill(); {
-	case err != nil:
-		return 0, err
-	case !ok:
-		return 0, io.EOF
+	if s.pos == len(s.cur) {
+		if err := s.wait(); err != nil {
+			return 0, err
+		}
 	}
-	b := s.cur[0]
-	s.cur = s.cur[1:]
+	b := s.cur[s.pos]
+	s.pos++
 	return b, nil
 }
 
 func (s *chunkSource) Read(p []byte) (int, error) {
-	switch ok, err := s.fill(); {
-	case err != nil:
+	if err := s.wait(); err != nil {
 		return 0, err
-	case !ok:
-		return 0, io.EOF
 	}
-	n := copy(p, s.cur)
-	s.cur = s.cur[n:]
+	n := copy(p, s.cur[s.pos:])
+	s.pos += n
 	return n, nil
 }
 

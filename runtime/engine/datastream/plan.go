@@ -1,6 +1,7 @@
 package datastream
 
 import (
+	"errors"
 	"unicode/utf8"
 
 	"github.com/livekit/protocol/livekit"
@@ -17,8 +18,32 @@ type plan struct {
 
 	inline        bool
 	inlineContent []byte // when inline (compressed or not)
-	compressed    []byte // the whole compressed payload; nil when plain
+	compressed    []byte // the whole compressed payload; nil when plain or compressed as sent
+
+	// Compressed as sent (EncodeOwned, deflater.go): at level, starting
+	// from the deflater that decided it (handed to the first Packets).
+	asSent bool
+	level  int
+	first  *deflater
 }
+
+// deflater is the compressor of a pass over the packets: the one that
+// decided to compress, for the first pass; a new one for any other (the
+// same bytes: compress/flate is deterministic).
+func (p *plan) deflater() (*deflater, error) {
+	if d := p.first; d != nil {
+		p.first = nil
+		return d, nil
+	}
+	d, err := startDeflate(p.out.Text, p.level)
+	if d == nil && err == nil {
+		err = errors.New("datastream: the text no longer compresses as it did")
+	}
+	return d, err
+}
+
+// deflating reports whether the plan compresses as its packets are pulled.
+func (p *plan) deflating() bool { return p.asSent }
 
 // tryInline makes the plan inline with content if the header packet then
 // fits MaxHeaderBytes.
@@ -35,6 +60,9 @@ func (p *plan) tryInline(content []byte, compressed bool) bool {
 }
 
 func (p *plan) info() Info {
+	if p.deflating() {
+		return Info{Compressed: true, Packets: -1, WireBytes: -1}
+	}
 	if p.inline {
 		return Info{Inline: true, Compressed: p.compressed != nil, Packets: 1, WireBytes: len(p.inlineContent)}
 	}
@@ -64,10 +92,37 @@ func (p *plan) packets(yield func(*livekit.DataPacket) bool) {
 // zero value has none. Not safe for concurrent use.
 type Packets struct {
 	p     *plan
-	step  int    // 0: header next; 1: chunks; 2: done
-	off   int    // offset of the next chunk in the text or compressed bytes
-	index uint64 // index of the next chunk
+	step  int       // 0: header next; 1: chunks; 2: done
+	off   int       // offset of the next chunk in the text or compressed bytes
+	index uint64    // index of the next chunk
+	d     *deflater // when the plan compresses as it sends
+	err   error
 }
+
+// Info is how the stream goes on the wire. For a stream compressed as it
+// is sent, WireBytes and Packets are -1 until its text is all compressed
+// (before its last chunk is out).
+func (ps *Packets) Info() Info {
+	switch {
+	case ps.p == nil:
+		return Info{}
+	case !ps.p.deflating():
+		return ps.p.info()
+	}
+	info := Info{Compressed: true, Packets: -1, WireBytes: -1}
+	if ps.d != nil {
+		if total := ps.d.total(); total >= 0 {
+			left := total - ps.d.wire
+			info.WireBytes = total
+			info.Packets = int(ps.index) + (left+ps.p.chunkBytes-1)/ps.p.chunkBytes + 2
+		}
+	}
+	return info
+}
+
+// Err is why the stream ended early: compress/flate failed (which it does
+// not on valid levels); its last packet was then an aborting trailer.
+func (ps *Packets) Err() error { return ps.err }
 
 // Next returns the next packet, or nil after the last.
 func (ps *Packets) Next() *livekit.DataPacket {
@@ -77,6 +132,12 @@ func (ps *Packets) Next() *livekit.DataPacket {
 	}
 	switch ps.step {
 	case 0:
+		if p.deflating() {
+			if ps.d, ps.err = p.deflater(); ps.err != nil {
+				ps.step = 2
+				return nil
+			}
+		}
 		hdr := p.headerPacket()
 		h := hdr.GetStreamHeader()
 		if p.inline {
@@ -85,13 +146,22 @@ func (ps *Packets) Next() *livekit.DataPacket {
 		} else {
 			ps.step = 1
 		}
-		if p.compressed != nil {
+		if p.compressed != nil || ps.d != nil {
 			h.Compression = livekit.DataStream_DEFLATE_RAW
 		}
 		return hdr
 	case 1:
 		var pkt *livekit.DataPacket
-		if p.compressed != nil {
+		if ps.d != nil {
+			c, err := ps.d.chunk(p.chunkBytes)
+			if err != nil {
+				ps.err, ps.step = err, 2
+				return trailerPacket(p.out.StreamID, p.out.Destinations, "compression failed")
+			}
+			if c != nil {
+				pkt = p.chunkPacket(ps.index, c)
+			}
+		} else if p.compressed != nil {
 			// Compressed bytes are opaque: any boundary will do.
 			if ps.off < len(p.compressed) {
 				end := min(ps.off+p.chunkBytes, len(p.compressed))

@@ -1,0 +1,102 @@
+package datastream
+
+import (
+	"bytes"
+	"compress/flate"
+	"io"
+	"testing"
+
+	"github.com/livekit/protocol/livekit"
+)
+
+// pullAll pulls every packet of an EncodeOwned stream, calling at after
+// each one.
+func pullAll(t *testing.T, ps *Packets, at func(i int, pkt *livekit.DataPacket)) []*livekit.DataPacket {
+	t.Helper()
+	var pkts []*livekit.DataPacket
+	for pkt := ps.Next(); pkt != nil; pkt = ps.Next() {
+		if at != nil {
+			at(len(pkts), pkt)
+		}
+		pkts = append(pkts, pkt)
+	}
+	if err := ps.Err(); err != nil {
+		t.Fatalf("Packets.Err: %v", err)
+	}
+	return pkts
+}
+
+// A large compressible payload is compressed as its packets are pulled:
+// the header leaves with only the first part compressed, the compressed
+// size is unknown until the text is all compressed, and the packets are
+// one raw DEFLATE stream that inflates to the text, through a reference
+// inflater and the Assembler.
+func TestEncodeOwnedCompressesAsSent(t *testing.T) {
+	text := jsonText(1<<20, 21)
+	ps, info, err := EncodeOwned(outgoing(text), SendOptions{Inline: true, Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !info.Compressed || info.Packets != -1 || info.WireBytes != -1 {
+		t.Fatalf("info before sending %+v, want compressed with sizes unknown", info)
+	}
+	var compressed []byte
+	pkts := pullAll(t, &ps, func(i int, pkt *livekit.DataPacket) {
+		if i == 0 {
+			if pkt.GetStreamHeader().GetCompression() != livekit.DataStream_DEFLATE_RAW {
+				t.Fatal("header without DEFLATE_RAW")
+			}
+			if left := len(ps.d.text); left != len(text)-decideBytes {
+				t.Fatalf("%d bytes compressed before the header, want %d", len(text)-left, decideBytes)
+			}
+		}
+		if c := pkt.GetStreamChunk(); c != nil {
+			if len(c.Content) > MaxChunkBytes {
+				t.Fatalf("chunk of %d bytes", len(c.Content))
+			}
+			compressed = append(compressed, c.Content...)
+			if ps.d.total() < 0 && ps.Info().WireBytes != -1 {
+				t.Fatalf("size known before the text is compressed: %+v", ps.Info())
+			}
+		}
+	})
+	got, err := io.ReadAll(flate.NewReader(bytes.NewReader(compressed)))
+	if err != nil || string(got) != text {
+		t.Fatalf("reference inflate: %v (equal %v)", err, string(got) == text)
+	}
+	if final := ps.Info(); final.Packets != len(pkts) || final.WireBytes != len(compressed) || !final.Compressed {
+		t.Fatalf("final info %+v; %d packets, %d compressed bytes", final, len(pkts), len(compressed))
+	}
+	if len(compressed) > len(text)/3 {
+		t.Fatalf("%d bytes of JSON compressed to %d", len(text), len(compressed))
+	}
+	evs := feedAll(t, NewAssembler(Limits{}, nil), "alice", pkts)
+	if len(evs) != 2 || evs[1].Kind != Completed || evs[1].Text != text {
+		t.Fatalf("reassembled: %s", kinds(evs))
+	}
+}
+
+// A payload whose first part does not save a tenth goes plain, with its
+// sizes known at once; below StreamCompressMin the whole is compressed
+// first, as Encode does.
+func TestEncodeOwnedDecidesOnTheFirstPart(t *testing.T) {
+	opts := SendOptions{Inline: true, Compress: true}
+	random := bigText(StreamCompressMin)
+	ps, info, err := EncodeOwned(outgoing(random), opts)
+	if err != nil || info.Compressed || info.Packets < 3 || info.WireBytes != len(random) {
+		t.Fatalf("near-random text: %+v, %v", info, err)
+	}
+	if pkts := pullAll(t, &ps, nil); len(pkts) != info.Packets || ps.Info() != info {
+		t.Fatalf("%d packets, info %+v then %+v", len(pkts), info, ps.Info())
+	}
+
+	small := utf8Prefix(jsonText(StreamCompressMin, 3), StreamCompressMin-1)
+	ps, info, err = EncodeOwned(outgoing(small), opts)
+	_, want := encodeAll(t, outgoing(small), opts)
+	if err != nil || info != want || !info.Compressed || info.Packets < 3 {
+		t.Fatalf("below StreamCompressMin: %+v, %v; Encode says %+v", info, err, want)
+	}
+	if pkts := pullAll(t, &ps, nil); len(pkts) != info.Packets {
+		t.Fatalf("%d packets, info %+v", len(pkts), info)
+	}
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package datastream
+
+const raceDetector = false
