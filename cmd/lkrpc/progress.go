@@ -47,7 +47,11 @@ func (v *progressView) report(p lkrpc.Progress) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.latest[i] = p
-	if v.bars[i] == nil && (v.always || max(p.Total, p.Bytes) >= progressMin) {
+	// A request compressed as it is sent learns its compressed size soon
+	// after it starts (its compressor runs ahead of the network): its bar
+	// waits for it, since a spinner cannot become a bar later. A
+	// compressed response never knows it: a spinner.
+	if v.bars[i] == nil && (v.always || max(p.Total, p.Bytes) >= progressMin) && (p.Total >= 0 || p.Response) {
 		// Made here, not when first drawn, so that its clock (and the rate
 		// it shows) starts with the transfer.
 		v.bars[i] = newBar(v.w, p.Total, [2]string{"sending  ", "receiving"}[i])

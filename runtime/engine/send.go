@@ -41,6 +41,7 @@ func (e *Engine) sendStream(ctx context.Context, out datastream.Outgoing, opts d
 // trailer so the recipient does not hold it open. sentOne, when set, is
 // told of each packet handed to the link.
 func (e *Engine) publishStream(ctx context.Context, out datastream.Outgoing, packets *datastream.Packets, sentOne func(*livekit.DataPacket)) error {
+	defer packets.Close() // a payload compressed as it is sent stops compressing
 	sent := 0
 	for pkt := packets.Next(); pkt != nil; pkt = packets.Next() {
 		if err := e.link.Send(ctx, pkt); err != nil {

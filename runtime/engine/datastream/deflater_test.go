@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/livekit/protocol/livekit"
+	"go.uber.org/goleak"
 )
 
 // pullAll pulls every packet of an EncodeOwned stream, calling at after
@@ -40,26 +41,29 @@ func TestEncodeOwnedCompressesAsSent(t *testing.T) {
 	if !info.Compressed || info.Packets != -1 || info.WireBytes != -1 {
 		t.Fatalf("info before sending %+v, want compressed with sizes unknown", info)
 	}
+	if left := len(ps.p.first.text); left != len(text)-decideBytes {
+		t.Fatalf("%d bytes compressed before the header, want %d", len(text)-left, decideBytes)
+	}
 	var compressed []byte
+	var sizes []int // Info().WireBytes after each packet
 	pkts := pullAll(t, &ps, func(i int, pkt *livekit.DataPacket) {
-		if i == 0 {
-			if pkt.GetStreamHeader().GetCompression() != livekit.DataStream_DEFLATE_RAW {
-				t.Fatal("header without DEFLATE_RAW")
-			}
-			if left := len(ps.d.text); left != len(text)-decideBytes {
-				t.Fatalf("%d bytes compressed before the header, want %d", len(text)-left, decideBytes)
-			}
+		if i == 0 && pkt.GetStreamHeader().GetCompression() != livekit.DataStream_DEFLATE_RAW {
+			t.Fatal("header without DEFLATE_RAW")
 		}
 		if c := pkt.GetStreamChunk(); c != nil {
 			if len(c.Content) > MaxChunkBytes {
 				t.Fatalf("chunk of %d bytes", len(c.Content))
 			}
 			compressed = append(compressed, c.Content...)
-			if ps.d.total() < 0 && ps.Info().WireBytes != -1 {
-				t.Fatalf("size known before the text is compressed: %+v", ps.Info())
-			}
 		}
+		sizes = append(sizes, ps.Info().WireBytes)
 	})
+	// Unknown, then known and exact for good.
+	for i, n := range sizes {
+		if (n != -1 && n != len(compressed)) || (i > 0 && sizes[i-1] != -1 && n == -1) {
+			t.Fatalf("compressed size as the packets went: %v; it is %d", sizes, len(compressed))
+		}
+	}
 	got, err := io.ReadAll(flate.NewReader(bytes.NewReader(compressed)))
 	if err != nil || string(got) != text {
 		t.Fatalf("reference inflate: %v (equal %v)", err, string(got) == text)
@@ -98,5 +102,33 @@ func TestEncodeOwnedDecidesOnTheFirstPart(t *testing.T) {
 	}
 	if pkts := pullAll(t, &ps, nil); len(pkts) != info.Packets {
 		t.Fatalf("%d packets, info %+v", len(pkts), info)
+	}
+}
+
+// A stream abandoned part way (Close) stops its compressor: no goroutine
+// is left behind, and no more chunks come.
+func TestEncodeOwnedCloseStopsCompressing(t *testing.T) {
+	defer goleak.VerifyNone(t, goleak.IgnoreCurrent())
+	ps, _, err := EncodeOwned(outgoing(jsonText(8<<20, 2)), SendOptions{Compress: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 { // the header and two chunks
+		if ps.Next() == nil {
+			t.Fatal("stream ended early")
+		}
+	}
+	ps.Close()
+	ps.Close()
+	<-ps.d.ended
+	if ps.d.total() != -1 {
+		t.Fatal("the compressor went on to the end after Close")
+	}
+	if ps.Next() == nil || ps.Err() == nil {
+		t.Fatalf("after Close: want an aborting trailer and Err, got Err %v", ps.Err())
+	}
+	// A stream never pulled has no compressor running at all.
+	if _, _, err := EncodeOwned(outgoing(jsonText(1<<20, 3)), SendOptions{Compress: true}); err != nil {
+		t.Fatal(err)
 	}
 }

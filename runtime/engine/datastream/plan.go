@@ -120,6 +120,14 @@ func (ps *Packets) Info() Info {
 	return info
 }
 
+// Close stops compressing the rest of a stream whose packets will not all
+// be pulled (a send failed). Harmless after the last packet, and twice.
+func (ps *Packets) Close() {
+	if ps.d != nil {
+		ps.d.close()
+	}
+}
+
 // Err is why the stream ended early: compress/flate failed (which it does
 // not on valid levels); its last packet was then an aborting trailer.
 func (ps *Packets) Err() error { return ps.err }
@@ -137,6 +145,7 @@ func (ps *Packets) Next() *livekit.DataPacket {
 				ps.step = 2
 				return nil
 			}
+			go ps.d.run()
 		}
 		hdr := p.headerPacket()
 		h := hdr.GetStreamHeader()
