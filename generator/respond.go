@@ -229,37 +229,3 @@ func writeMessage(w io.Writer, resp *pluginpb.CodeGeneratorResponse) error {
 	_, err = w.Write(out)
 	return err
 }
-
-// servicePath is the first element of a source location's path that points
-// into a file's services (FileDescriptorProto.service).
-const servicePath = 6
-
-// TrimRequest drops from req, before protogen.Options.New builds its model
-// of it, what the plugin never reads: without json_schema, whose tool
-// descriptions take the comments of messages, fields and enums, only the
-// comments of services and their methods reach the output, so every other
-// source location goes. protogen would otherwise keep each one, indexed,
-// for the whole run (about 2 MiB of the wide bench request's peak).
-func TrimRequest(req *pluginpb.CodeGeneratorRequest) {
-	var params Params
-	for _, param := range strings.Split(req.GetParameter(), ",") {
-		name, value, _ := strings.Cut(param, "=")
-		if name == ParamJSONSchema && (params.Set(name, value) != nil || params.JSONSchema) {
-			return // the tool descriptions read them all (or New refuses the value)
-		}
-	}
-	for _, file := range req.GetProtoFile() {
-		info := file.GetSourceCodeInfo()
-		if info == nil {
-			continue
-		}
-		kept := info.Location[:0]
-		for _, loc := range info.Location {
-			if len(loc.Path) > 0 && loc.Path[0] == servicePath {
-				kept = append(kept, loc)
-			}
-		}
-		clear(info.Location[len(kept):])
-		info.Location = kept
-	}
-}
