@@ -5,27 +5,15 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"runtime"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
 )
 
-// Why a launcher: on Linux a child's ru_maxrss starts from the high-water
-// mark of the process that started it (exec keeps the larger of the two),
-// so every plugin started from this process, which holds the request and
-// the responses, would report at least this process's own peak. Each plugin
-// is therefore started by a fresh copy of this program (a few MiB), which
-// passes stdin and stdout straight through and reports the plugin's wall
-// time and rusage on an extra pipe.
-
-// launchArg, as the first argument, turns this program into the launcher of
-// the plugin named by the second.
-const launchArg = "-launch-plugin"
-
-// launchedFD is the launcher's report pipe: the first of cmd.ExtraFiles.
-const launchedFD = 3
+// launcher is the command line, before the plugin's path, that starts a
+// plugin through the launcher (internal/launch): the launcher program
+// preparePlugins builds, or in tests the test binary itself (TestMain).
+var launcher []string
 
 // usage is what the launcher reports about one plugin run.
 type usage struct {
@@ -36,16 +24,15 @@ type usage struct {
 // launch runs path as a plugin through the launcher: stdin is the request,
 // stdout receives the response.
 func launch(path string, stdin []byte, stdout, stderr *bytes.Buffer) (usage, error) {
-	self, err := os.Executable()
-	if err != nil {
-		return usage{}, fmt.Errorf("finding this program to launch plugins with: %w", err)
+	if len(launcher) == 0 {
+		return usage{}, fmt.Errorf("no plugin launcher")
 	}
 	reportR, reportW, err := os.Pipe()
 	if err != nil {
 		return usage{}, err
 	}
 	defer reportR.Close()
-	cmd := exec.Command(self, launchArg, path)
+	cmd := exec.Command(launcher[0], append(launcher[1:len(launcher):len(launcher)], path)...)
 	cmd.Stdin = bytes.NewReader(stdin)
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.ExtraFiles = []*os.File{reportW}
@@ -65,33 +52,6 @@ func launch(path string, stdin []byte, stdout, stderr *bytes.Buffer) (usage, err
 	return parseUsage(report.String())
 }
 
-// runLauncher is the launcher's whole life: run the plugin at path with this
-// process's stdin, stdout and stderr, report on launchedFD, and exit with
-// the plugin's status.
-func runLauncher(path string) int {
-	report := os.NewFile(launchedFD, "report")
-	cmd := exec.Command(path)
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
-	start := time.Now()
-	err := cmd.Run()
-	wall := time.Since(start)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "%s: %v\n", path, err)
-		return 1
-	}
-	ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage)
-	if !ok {
-		fmt.Fprintf(os.Stderr, "no rusage for the child on %s\n", runtime.GOOS)
-		return 1
-	}
-	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
-	if _, err := fmt.Fprintf(report, "%d %d %d\n", wall, cpu, maxrssBytes(ru.Maxrss)); err != nil {
-		fmt.Fprintf(os.Stderr, "reporting: %v\n", err)
-		return 1
-	}
-	return 0
-}
-
 // parseUsage reads the launcher's report: wall and CPU nanoseconds, peak RSS bytes.
 func parseUsage(report string) (usage, error) {
 	fields := strings.Fields(report)
@@ -107,13 +67,4 @@ func parseUsage(report string) (usage, error) {
 		n[i] = v
 	}
 	return usage{wall: time.Duration(n[0]), cpu: time.Duration(n[1]), peakRSS: n[2]}, nil
-}
-
-// maxrssBytes converts ru_maxrss, which Linux reports in KiB and macOS in
-// bytes, to bytes.
-func maxrssBytes(maxrss int64) int64 {
-	if runtime.GOOS == "darwin" {
-		return maxrss
-	}
-	return maxrss * 1024
 }

@@ -30,9 +30,6 @@ import (
 )
 
 func main() {
-	if len(os.Args) == 3 && os.Args[1] == launchArg {
-		os.Exit(runLauncher(os.Args[2]))
-	}
 	runs := flag.Int("n", 5, "runs per plugin, interleaved round-robin so that every plugin shares the machine's noise")
 	strict := flag.Bool("strict", false, "exit with status 1 when a target is missed, not only when a plugin fails")
 	asJSON := flag.Bool("json", false, "print only issue 5's row 3 as JSON rows (for bench/rpc's table); the detailed table goes to stderr")

@@ -37,18 +37,24 @@ const (
 	goGRPCName = "protoc-gen-go-grpc"
 )
 
-// preparePlugins builds protoc-gen-lkrpc from the working tree (always, so
-// that the row measures the code as it is) and installs each baseline into
-// bin unless the binary there already has the pinned version.
+// launcherName is the plugin launcher's binary (see launcher).
+const launcherName = "plugin-launcher"
+
+// preparePlugins builds protoc-gen-lkrpc and the plugin launcher from the
+// working tree (always, so that the row measures the code as it is; it sets
+// launcher) and installs each baseline into bin unless the binary there
+// already has the pinned version.
 func preparePlugins(root, bin string) ([]plugin, error) {
 	if err := os.MkdirAll(bin, 0o755); err != nil {
 		return nil, err
 	}
 	lkrpc := filepath.Join(bin, lkrpcName)
-	build := exec.Command("go", "build", "-o", lkrpc, "./cmd/protoc-gen-lkrpc")
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		return nil, fmt.Errorf("go build protoc-gen-lkrpc: %w\n%s", err, out)
+	if err := goBuild(root, lkrpc, "./cmd/protoc-gen-lkrpc"); err != nil {
+		return nil, err
+	}
+	launcher = []string{filepath.Join(bin, launcherName)}
+	if err := goBuild(root, launcher[0], "./bench/gen/launcher"); err != nil {
+		return nil, err
 	}
 	plugins := []plugin{{lkrpcName, lkrpc}}
 	for _, b := range baselines {
@@ -61,6 +67,16 @@ func preparePlugins(root, bin string) ([]plugin, error) {
 		plugins = append(plugins, plugin{b.name, path})
 	}
 	return plugins, nil
+}
+
+// goBuild builds the package pkg of the module at root into out.
+func goBuild(root, out, pkg string) error {
+	build := exec.Command("go", "build", "-o", out, pkg)
+	build.Dir = root
+	if output, err := build.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, output)
+	}
+	return nil
 }
 
 // hasVersion reports whether path is a binary built from b's pinned version.
