@@ -1,6 +1,7 @@
 package generator
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -58,5 +59,17 @@ func TestTrimRequestKeepsReservedNames(t *testing.T) {
 		if n := len(trimmed.ProtoFile[0].MessageType[i].Field); n != want {
 			t.Errorf("%s keeps %d fields, want %d", trimmed.ProtoFile[0].MessageType[i].GetName(), n, want)
 		}
+	}
+}
+
+// TestTrimRequestGoldenCases runs every golden case without json_schema,
+// so that the field trim meets the schema cases' maps, oneofs, proto3
+// optional fields and well-known types, and compares Respond (after
+// TrimRequest) with protogen on the whole request.
+func TestTrimRequestGoldenCases(t *testing.T) {
+	for _, tc := range goldenCases {
+		t.Run(tc.name, func(t *testing.T) {
+			checkRespond(t, compileRequest(t, filepath.Join("testdata", tc.name), ""))
+		})
 	}
 }
