@@ -17,7 +17,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 
 	"google.golang.org/protobuf/compiler/protogen"
 	"google.golang.org/protobuf/proto"
@@ -47,13 +46,6 @@ func main() {
 func run() error {
 	if len(os.Args) > 1 {
 		return fmt.Errorf("unknown argument %q (this program should be run by protoc, not directly)", os.Args[1])
-	}
-	if os.Getenv("GOGC") == "" {
-		// The request's descriptors are most of the heap, and collecting
-		// at 1.5x the live heap instead of 2x lowers the peak: by 1-3 MiB
-		// of peak RSS on the bench's requests, for 0.01 s of CPU on the wide
-		// one and 0.04 s on 500x10 (0.11 -> 0.15 s; psrpc takes 0.8 s).
-		debug.SetGCPercent(50)
 	}
 	in, err := io.ReadAll(os.Stdin)
 	if err != nil {
