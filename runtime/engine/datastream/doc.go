@@ -24,7 +24,10 @@
 // uses it whenever it is smaller than the plain inline form, since one
 // packet saved matters more than the ratio. Compression gives up early,
 // without finishing, as soon as the output grows past the size that could
-// still qualify, so incompressible payloads cost little.
+// still qualify, so incompressible payloads cost little. EncodeOwned
+// compresses a payload of StreamCompressMin or more while it is sent
+// (deflater.go): its first 32 KiB decide, the rest is compressed beside
+// the sending.
 //
 // # Receiving
 //

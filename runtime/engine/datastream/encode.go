@@ -69,10 +69,14 @@ func Encode(o Outgoing, opts SendOptions) (packets iter.Seq[*livekit.DataPacket]
 // (the caller hands them over and must not modify them afterwards: the
 // engine builds both afresh for every stream), whose packets are pulled
 // with Packets.Next rather than ranged over, once. A payload of at least
-// StreamCompressMin bytes is compressed as its packets are pulled: only
-// its first part before the header, which then carries the decision (the
-// part saved MinSavingsDivisor); info.Packets and info.WireBytes are -1
-// and Packets.Info has them once the text is all compressed.
+// StreamCompressMin bytes is compressed while it is sent: its first part
+// before the header, which carries the decision (that part saved
+// MinSavingsDivisor), the rest on a goroutine of its own from the moment
+// the header is pulled, holding what the sender has not taken yet (at
+// most the whole compressed payload, as compressing first did). Its
+// info.Packets and info.WireBytes are -1; Packets.Info has them once the
+// text is all compressed. Call Packets.Close when not every packet will
+// be pulled.
 func EncodeOwned(o Outgoing, opts SendOptions) (packets Packets, info Info, err error) {
 	p, info, err := encode(o, opts, true)
 	if err != nil {
