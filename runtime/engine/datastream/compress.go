@@ -2,10 +2,11 @@ package datastream
 
 import (
 	"bytes"
-	"compress/flate"
 	"errors"
 	"fmt"
 	"sync"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // errOverBudget stops a compression whose output can no longer qualify.

@@ -2,11 +2,12 @@ package datastream
 
 import (
 	"bytes"
-	"compress/flate"
 	"errors"
 	"fmt"
 	"io"
 	"sync"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // Compressing while sending (EncodeOwned): a large payload's header leaves

@@ -2,12 +2,13 @@ package datastream
 
 import (
 	"bytes"
-	"compress/flate"
 	"errors"
 	"io"
 	"iter"
 	"math"
 	"sync"
+
+	"github.com/klauspost/compress/flate"
 )
 
 // inflater inflates one compressed stream as its chunks arrive, so that at

@@ -5,11 +5,13 @@ import (
 	"runtime"
 	"runtime/debug"
 	"testing"
+
+	"github.com/lkrpc/lkrpc/internal/randtext"
 )
 
-// The default level depends on the payload: small or near-random ones get
-// DefaultSmallLevel, large structured ones DefaultLevel; an explicit level
-// is used for everything.
+// The default level depends on the payload: near-random ones get
+// NearRandomLevel, small structured ones DefaultSmallLevel, large ones
+// DefaultLevel; an explicit level is used for everything.
 func TestLevelForPayload(t *testing.T) {
 	auto, err := SendOptions{Compress: true}.resolve()
 	if err != nil {
@@ -30,7 +32,9 @@ func TestLevelForPayload(t *testing.T) {
 	}{
 		{"small JSON", auto, smallJSON, DefaultSmallLevel},
 		{"large JSON", auto, largeJSON, DefaultLevel},
-		{"large near-random", auto, largeRandom, DefaultSmallLevel},
+		{"large near-random", auto, largeRandom, NearRandomLevel},
+		{"base64", auto, randtext.New(probeBytes, 4), NearRandomLevel},
+		{"base64 below the probe", auto, randtext.New(probeBytes-1, 4), DefaultSmallLevel},
 		{"explicit, small", fixed, smallJSON, flate.BestCompression},
 		{"explicit, large random", fixed, largeRandom, flate.BestCompression},
 	}
@@ -85,4 +89,20 @@ func TestSmallDeflateAllocatesLittle(t *testing.T) {
 	if perRun := (after.TotalAlloc - before.TotalAlloc) / runs; perRun > 8<<10 {
 		t.Fatalf("compressing %d bytes allocates %d bytes per call", len(text), perRun)
 	}
+}
+
+// Near-random text (base64 of binary data) saves a quarter with Huffman
+// coding alone, where BestSpeed, finding no matches, stores it and saves
+// nothing: the reason for NearRandomLevel.
+func TestNearRandomLevelSavesWhereBestSpeedDoesNot(t *testing.T) {
+	text := randtext.New(256<<10, 5)
+	huff, err := deflate(text, NearRandomLevel, len(text))
+	if err != nil || huff == nil || len(huff) > len(text)*4/5 {
+		t.Fatalf("Huffman only: %d of %d bytes, %v", len(huff), len(text), err)
+	}
+	fast, err := deflate(text, flate.BestSpeed, len(text))
+	if err != nil || (fast != nil && savesEnough(len(fast), len(text))) {
+		t.Fatalf("BestSpeed: %d of %d bytes, %v: it does save, so NearRandomLevel may go", len(fast), len(text), err)
+	}
+	roundTrip(t, text, SendOptions{Inline: true, Compress: true})
 }
