@@ -77,6 +77,12 @@ func startDeflate(text string, level int) (*deflater, error) {
 	return d, nil
 }
 
+// estimate is the compressed size of a text of n bytes at the ratio of
+// the part compressed so far (startDeflate's, before run starts).
+func (d *deflater) estimate(n int) int {
+	return int(int64(d.out.Len()) * int64(n) / int64(decideBytes))
+}
+
 // deflaterOutput is where the compressor writes: d.out, under d.mu.
 type deflaterOutput struct{ d *deflater }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"compress/flate"
 	"io"
+	"strings"
 	"testing"
 
 	"github.com/livekit/protocol/livekit"
@@ -130,5 +131,18 @@ func TestEncodeOwnedCloseStopsCompressing(t *testing.T) {
 	// A stream never pulled has no compressor running at all.
 	if _, _, err := EncodeOwned(outgoing(jsonText(1<<20, 3)), SendOptions{Compress: true}); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A large payload so repetitive that it may fit one packet is compressed
+// first, and goes inline.
+func TestEncodeOwnedInlinesARepetitiveLargePayload(t *testing.T) {
+	text := strings.Repeat("All work and no play makes Jack a dull boy. ", (1<<20)/44)
+	ps, info, err := EncodeOwned(outgoing(text), SendOptions{Inline: true, Compress: true})
+	if err != nil || !info.Inline || !info.Compressed || info.Packets != 1 {
+		t.Fatalf("%d bytes: %+v, %v; want one compressed packet", len(text), info, err)
+	}
+	if pkts := pullAll(t, &ps, nil); len(pkts) != 1 {
+		t.Fatalf("%d packets", len(pkts))
 	}
 }

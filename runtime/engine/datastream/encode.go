@@ -111,11 +111,19 @@ func encode(o Outgoing, opts SendOptions, asSent bool) (_ *plan, _ Info, err err
 		}
 		if asSent && len(o.Text) >= StreamCompressMin {
 			// Decided on the first part; plain when it does not pay.
-			if p.first, err = startDeflate(o.Text, level); err != nil {
+			first, err := startDeflate(o.Text, level)
+			switch {
+			case err != nil:
 				return nil, Info{}, err
+			case first != nil && s.inline && first.estimate(len(o.Text)) <= MaxHeaderBytes/2:
+				// So repetitive that the whole may fit one packet, and
+				// quick to compress: compressed first, as below.
+				first.release()
+			default:
+				p.first = first
+				p.asSent, p.level = first != nil, level
+				return p, p.info(), nil
 			}
-			p.asSent, p.level = p.first != nil, level
-			return p, p.info(), nil
 		}
 		if compressed, err = deflate(o.Text, level, compressBudget(len(o.Text), s.inline)); err != nil {
 			return nil, Info{}, err
