@@ -115,7 +115,7 @@ func encode(o Outgoing, opts SendOptions, asSent bool) (_ *plan, _ Info, err err
 			switch {
 			case err != nil:
 				return nil, Info{}, err
-			case first != nil && s.inline && first.estimate(len(o.Text)) <= MaxHeaderBytes/2:
+			case first != nil && s.inline && first.estimate(len(o.Text)) <= MaxHeaderBytes:
 				// So repetitive that the whole may fit one packet, and
 				// quick to compress: compressed first, as below.
 				first.release()
