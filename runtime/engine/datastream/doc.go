@@ -23,8 +23,8 @@
 // SendOptions.Compress is set and the payload is at least CompressMin bytes
 // long (default DefaultCompressMin). The compressed form is used when it
 // saves at least a tenth of the bytes (MinSavingsDivisor); an inline header
-// uses it whenever it is smaller than the plain inline form, since one
-// packet saved matters more than the ratio. Compression gives up early,
+// uses it when it saves as much, or when only the compressed form fits one
+// packet, since a packet saved matters more than the ratio. Compression gives up early,
 // without finishing, as soon as the output grows past the size that could
 // still qualify, so incompressible payloads cost little. EncodeOwned
 // compresses a payload of StreamCompressMin or more while it is sent

@@ -105,7 +105,7 @@ func encode(o Outgoing, opts SendOptions, asSent bool) (_ *plan, _ Info, err err
 
 	var compressed []byte
 	if s.compress && len(o.Text) >= s.compressMin {
-		level, err := s.levelFor(o.Text)
+		level, whole, err := s.levelFor(o.Text)
 		if err != nil {
 			return nil, Info{}, err
 		}
@@ -125,19 +125,24 @@ func encode(o Outgoing, opts SendOptions, asSent bool) (_ *plan, _ Info, err err
 				return p, p.info(), nil
 			}
 		}
-		if compressed, err = deflate(o.Text, level, compressBudget(len(o.Text), s.inline)); err != nil {
-			return nil, Info{}, err
+		if compressed = whole; compressed == nil {
+			if compressed, err = deflate(o.Text, level, compressBudget(len(o.Text), s.inline)); err != nil {
+				return nil, Info{}, err
+			}
 		}
 	}
 
 	if s.inline {
-		if compressed != nil && p.tryInline(compressed, true) {
+		// The compressed form goes in one packet when it saves a tenth, or
+		// when only it fits: a packet saved matters more than the ratio,
+		// but a few bytes saved do not pay for the receiver's inflating.
+		plainFits := len(o.Text) <= MaxHeaderBytes && p.headerSize(stringBytes(o.Text), false) <= MaxHeaderBytes
+		if compressed != nil && (!plainFits || savesEnough(len(compressed), len(o.Text))) && p.tryInline(compressed, true) {
 			return p, p.info(), nil
 		}
-		// Only a text that could fit is worth copying to measure.
 		// The packets are read-only, so the inline content may share the
 		// text's memory.
-		if len(o.Text) <= MaxHeaderBytes && p.tryInline(stringBytes(o.Text), false) {
+		if plainFits && p.tryInline(stringBytes(o.Text), false) {
 			return p, p.info(), nil
 		}
 	}

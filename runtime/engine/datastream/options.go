@@ -31,7 +31,7 @@ const (
 	// small payload takes at BestSpeed.
 	DefaultSmallLevel = flate.BestSpeed
 	// NearRandomLevel is the level used when SendOptions.Level is 0 for
-	// near-random payloads (base64 of binary data) of probeBytes or more:
+	// near-random payloads (base64 of binary data):
 	// Huffman coding alone saves what any level does on them (a quarter:
 	// 6 bits of every 8), at 320 MB/s where BestSpeed stores them whole
 	// (its matching finds nothing, so it gives up on entropy coding too).
@@ -82,25 +82,27 @@ const (
 )
 
 // levelFor is the compression level for text: the configured one, or by
-// default NearRandomLevel for near-random payloads of probeBytes or more,
-// DefaultLevel for large structured ones and DefaultSmallLevel otherwise.
-func (s settings) levelFor(text string) (int, error) {
-	switch {
-	case s.level != 0:
-		return s.level, nil
-	case len(text) < probeBytes:
-		return DefaultSmallLevel, nil
+// default NearRandomLevel for near-random payloads, DefaultLevel for large
+// structured ones and DefaultSmallLevel for smaller ones. A payload no
+// longer than probeBytes is its own probe: when it is structured, whole
+// is that probe's output, its compressed form at DefaultSmallLevel.
+func (s settings) levelFor(text string) (level int, whole []byte, err error) {
+	if s.level != 0 {
+		return s.level, nil, nil
 	}
-	probe, err := deflate(text[:probeBytes], DefaultSmallLevel, probeBytes/probeMinRatio)
+	n := min(len(text), probeBytes)
+	probe, err := deflate(text[:n], DefaultSmallLevel, n/probeMinRatio)
 	switch {
 	case err != nil:
-		return 0, err
+		return 0, nil, err
 	case probe == nil: // over budget: compresses less than probeMinRatio
-		return NearRandomLevel, nil
-	case len(text) < DefaultLevelMin:
-		return DefaultSmallLevel, nil
+		return NearRandomLevel, nil, nil
+	case len(text) >= DefaultLevelMin:
+		return DefaultLevel, nil, nil
+	case n == len(text):
+		return DefaultSmallLevel, probe, nil
 	default:
-		return DefaultLevel, nil
+		return DefaultSmallLevel, nil, nil
 	}
 }
 
