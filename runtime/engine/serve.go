@@ -70,7 +70,6 @@ func (e *Engine) handlerTimeout(ms int64) time.Duration {
 // serve answers one request: ack first, then the checks of PROTOCOL.md §2
 // and §3.3, the handler, and the reply.
 func (e *Engine) serve(ctx context.Context, in *inbound, overLimit bool) {
-	presizeStack(0)
 	e.sendControl(ctx, ackPacket(in.caller, in.id))
 	if overLimit {
 		e.sendError(ctx, in.caller, in.id, rpcerr.BuiltinData(rpcerr.ApplicationError,
