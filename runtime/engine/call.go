@@ -14,6 +14,7 @@ import (
 
 // Call sends c and waits for the reply; see transport.Transport.
 func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, error) {
+	presizeCallStack(0)
 	if err := validateCall(c); err != nil {
 		return transport.Reply{}, err
 	}
@@ -38,10 +39,11 @@ func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, e
 	if rerr != nil {
 		return transport.Reply{}, rerr
 	}
-	p, sendCtx, err := e.addPending(ctx, c, e.cfg.newID())
+	p, err := e.addPending(ctx, c, e.cfg.newID(), f.stream)
 	if err != nil {
 		return transport.Reply{}, err
 	}
+	sendCtx := p.upload()
 
 	var sent transport.Transfer
 	var sendErr error
@@ -64,7 +66,18 @@ func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, e
 		// Another path ended the call (and cancelled the upload).
 	}
 
-	<-p.done
+	if f.stream {
+		<-p.done // the ctx watcher ends the call
+	} else {
+		// A packet's Send does not wait (link.IsControl), so this
+		// goroutine watches ctx itself, without registering with it.
+		select {
+		case <-p.done:
+		case <-ctx.Done():
+			e.pending.finish(p, transport.Reply{}, rpcerr.FromContext(ctx))
+			<-p.done
+		}
+	}
 	p.progress.stop()
 	if p.err != nil {
 		return transport.Reply{Request: sent}, p.err
@@ -91,54 +104,47 @@ func validateCall(c transport.Call) error {
 	return nil
 }
 
-// addPending enters a new call in the pending table and arms its ctx
-// watcher. The returned context governs the upload and ends with the call.
-// It is not derived from the engine's lifetime: the engine's end settles
-// every pending call, which cancels it, and a child of one long-lived
-// context per call made every call of a burst queue on that context's lock.
-func (e *Engine) addPending(ctx context.Context, c transport.Call, id string) (*pendingCall, context.Context, error) {
-	sendCtx, cancelSend := context.WithCancel(context.Background())
-	p := &pendingCall{id: id, dest: c.Destination, done: make(chan struct{}), cancelSend: cancelSend, progress: newReporter(c.Progress)}
+// addPending enters a new call in the pending table. Its upload context
+// (p.upload) ends with the call. A call that uploads a stream (watch) has
+// its ctx watched from the moment it is in the table, so that cancelling
+// ctx also stops the upload; a packet's send does not wait, and Call
+// watches ctx itself afterwards, without the AfterFunc's registration
+// with ctx (every call of a burst took the same ctx's lock twice).
+func (e *Engine) addPending(ctx context.Context, c transport.Call, id string, watch bool) (*pendingCall, error) {
+	p := &pendingCall{id: id, dest: c.Destination, done: make(chan struct{}), progress: newReporter(c.Progress)}
 	// The watcher is armed while p is in the table, so that settle (which
 	// runs only after p has been taken out) always sees it. A context that
 	// is never done (context.Background) needs none.
-	var watch func()
-	if ctx.Done() != nil {
-		watch = func() {
+	var arm func()
+	if watch && ctx.Done() != nil {
+		arm = func() {
 			p.stopWatch = context.AfterFunc(ctx, func() {
 				e.pending.finish(p, transport.Reply{}, rpcerr.FromContext(ctx))
 			})
 		}
 	}
-	if err := e.pending.add(p, watch); err != nil {
-		cancelSend()
-		return nil, nil, err
+	if err := e.pending.add(p, arm); err != nil {
+		return nil, err
 	}
-	return p, sendCtx, nil
+	return p, nil
 }
 
-// armAckTimer starts the ack timer right before the request's first packet
-// is published (PROTOCOL.md §2: armed before publishing), and after what is
-// compressed before it: deflating a large payload whole took time (seconds
-// for 10 MiB on a loaded machine) that is not the peer's to answer for.
-// (From datastream.StreamCompressMin up, only its first part is
+// armAckTimer sets the ack deadline right before the request's first
+// packet is published (PROTOCOL.md §2: armed before publishing), and after
+// what is compressed before it: deflating a large payload whole took time
+// (seconds for 10 MiB on a loaded machine) that is not the peer's to answer
+// for. (From datastream.StreamCompressMin up, only its first part is
 // compressed before the header, which a v2 handler acks.)
 func (e *Engine) armAckTimer(p *pendingCall) {
-	e.pending.whilePending(p, func() {
-		p.ackTimer = time.AfterFunc(e.cfg.ackTimeout, func() {
-			e.pending.finish(p, transport.Reply{}, e.noAck(p.dest))
-		})
-	})
+	by := time.Now().Add(e.cfg.ackTimeout)
+	e.setDeadline(p, func(p *pendingCall) { p.ackBy = by })
 }
 
-// armResponseTimer starts the response timer once the request is published,
-// unless the call has already ended.
+// armResponseTimer sets the response deadline once the request is
+// published, unless the call has already ended.
 func (e *Engine) armResponseTimer(p *pendingCall, timeout time.Duration) {
-	e.pending.whilePending(p, func() {
-		p.respTimer = time.AfterFunc(timeout, func() {
-			e.pending.finish(p, transport.Reply{}, rpcerr.Builtin(rpcerr.ResponseTimeout))
-		})
-	})
+	by := time.Now().Add(timeout)
+	e.setDeadline(p, func(p *pendingCall) { p.replyBy = by })
 }
 
 // publishRequestPacket sends c as an RPC v1 RpcRequest.

@@ -143,6 +143,33 @@ func TestCallResponseTimeout(t *testing.T) {
 	wantCode(t, await(t, res).err, rpcerr.ResponseTimeout)
 }
 
+// One timer serves both deadlines: a response deadline sooner than the
+// ack deadline ends an unacked call at the response deadline, and an ack
+// deadline sooner than the response deadline, with no ack, at the ack
+// deadline.
+func TestCallEarlierDeadlineWins(t *testing.T) {
+	checkGoroutines(t)
+	for _, c := range []struct {
+		name         string
+		ack, timeout time.Duration
+		want         int
+	}{
+		{"response first", 30 * time.Second, 60 * time.Millisecond, rpcerr.ResponseTimeout},
+		{"ack first", 60 * time.Millisecond, 30 * time.Second, rpcerr.ConnectionTimeout},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			l, e := newCaller(t, link.ProtocolV1, engine.WithAckTimeout(c.ack))
+			start := time.Now()
+			res := goCall(context.Background(), e, transport.Call{Destination: "bob", Method: "m", Timeout: c.timeout})
+			l.next(t)
+			wantCode(t, await(t, res).err, c.want)
+			if el := time.Since(start); el < 60*time.Millisecond || el > 3*time.Second {
+				t.Errorf("ended after %v, want at the 60ms deadline", el)
+			}
+		})
+	}
+}
+
 func TestCallResponseBeforeAckIsAccepted(t *testing.T) {
 	checkGoroutines(t)
 	l, e := newCaller(t, link.ProtocolV1, engine.WithAckTimeout(30*time.Millisecond), engine.WithIDs(fixedIDs("id-1")))

@@ -101,7 +101,6 @@ func TestIdleCallersAreBounded(t *testing.T) {
 			t.Fatal("goServe refused")
 		}
 	}
-	e.wg.Wait()
 	if n, idle := settledCallers(t, e); n != maxIdleCallers || idle != maxIdleCallers {
 		t.Fatalf("%d callers kept, %d idle; want %d", n, idle, maxIdleCallers)
 	}

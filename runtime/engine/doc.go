@@ -86,7 +86,10 @@
 //
 // The link's receive goroutine is never blocked on a send: acks, replies
 // and stream uploads go out from per-request goroutines, so small control
-// packets never queue behind a big stream in the engine itself. A stream is
+// packets never queue behind a big stream in the engine itself. Those are
+// workers the engine keeps, with their grown stacks, from one request to
+// the next (up to 256), or a goroutine of the request's own when every
+// worker is busy: no request waits for another. A stream is
 // sent sequentially from one goroutine and takes its pace from link.Send's
 // backpressure. A call cancelled mid-upload ends its stream with an aborting
 // trailer.

@@ -36,6 +36,8 @@ type Engine struct {
 	closed  bool                    // Close was called: no new goroutines
 	callers map[string]*callerState // handlers running per caller identity, and idle ones (releaseCaller)
 	idle    int                     // callers entries with no handler running
+	workers int                     // serving goroutines started (startServe)
+	jobs    chan serveJob           // unbuffered: to a worker waiting for one
 
 	// recvMu serialises the receive side: the assembler is not safe for
 	// concurrent use and streams maps its open request streams.
@@ -95,6 +97,7 @@ func New(l link.Link, opts ...Option) (*Engine, error) {
 		streamCalls:    newStreamCallTable(),
 		serving:        newServingTable(),
 		callers:        make(map[string]*callerState),
+		jobs:           make(chan serveJob),
 		streams:        make(map[streamKey]chan<- datastream.Event),
 		done:           make(chan struct{}),
 	}
@@ -223,12 +226,7 @@ func (e *Engine) goServe(caller string, fn func(ctx context.Context, overLimit b
 	}
 	overLimit := st.running >= e.cfg.limits.MaxRequestsPerSender
 	st.running++
-	e.wg.Add(1)
-	go func() {
-		defer e.wg.Done()
-		defer e.releaseCaller(caller, st)
-		fn(st.ctx, overLimit)
-	}()
+	e.startServe(serveJob{caller: caller, st: st, overLimit: overLimit, fn: fn})
 	return true
 }
 

@@ -12,8 +12,8 @@ import (
 
 // pendingCall is one outgoing call awaiting its ack and response. It is in
 // the pending table from add until exactly one completion path takes it out
-// and settles it; its timers are set under the table's lock while it is in
-// the table.
+// and settles it; its deadlines and timer are set under the table's lock
+// while it is in the table.
 type pendingCall struct {
 	id   string
 	dest string
@@ -23,29 +23,79 @@ type pendingCall struct {
 	reply transport.Reply
 	err   error
 
-	acked      bool
-	ackTimer   *time.Timer // armed just before the request is published
-	respTimer  *time.Timer
-	stopWatch  func() bool        // stops the ctx watcher
-	cancelSend context.CancelFunc // stops the request upload
-	progress   *reporter          // nil unless the call asked for progress
+	acked bool
+	// One timer serves both deadlines, firing at the earlier one that is
+	// still due and re-armed from there (see schedule): one timer per call
+	// instead of two, and an ack costs no timer operation.
+	ackBy   time.Time // set just before the request is published
+	replyBy time.Time // set once the request is published
+	timer   *time.Timer
+	timerAt time.Time // when timer fires; zero when it is not armed
+
+	stopWatch func() bool // stops the ctx watcher (stream uploads only)
+	progress  *reporter   // nil unless the call asked for progress
 }
 
 // settle completes a call that has been taken out of the table. Only the
-// path that took it out calls settle, so it runs once per call.
+// path that took it out calls settle, so it runs once per call. Closing
+// done also ends the upload (p.upload).
 func (p *pendingCall) settle(reply transport.Reply, err error) {
-	if p.ackTimer != nil {
-		p.ackTimer.Stop()
-	}
-	if p.respTimer != nil {
-		p.respTimer.Stop()
+	if p.timer != nil {
+		p.timer.Stop()
 	}
 	if p.stopWatch != nil {
 		p.stopWatch()
 	}
-	p.cancelSend()
 	p.reply, p.err = reply, err
 	close(p.done)
+}
+
+// upload is the context of p's request upload: done, with
+// context.Canceled, once p has ended. It costs nothing beyond p, where
+// context.WithCancel cost two allocations and a cancellation per call.
+type upload pendingCall
+
+func (p *pendingCall) upload() context.Context { return (*upload)(p) }
+
+func (*upload) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (u *upload) Done() <-chan struct{}     { return u.done }
+func (*upload) Value(any) any               { return nil }
+
+func (u *upload) Err() error {
+	select {
+	case <-u.done:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+
+// due is the earlier of p's deadlines still to be met; zero when none is.
+func (p *pendingCall) due() time.Time {
+	at := p.replyBy
+	if !p.acked && !p.ackBy.IsZero() && (at.IsZero() || p.ackBy.Before(at)) {
+		at = p.ackBy
+	}
+	return at
+}
+
+// Which of a call's deadlines has passed (expired).
+const (
+	noneExpired = iota
+	ackExpired
+	replyExpired
+)
+
+// expired says which of p's deadlines has passed at now: the response
+// deadline wins a tie (it is the one the caller chose).
+func (p *pendingCall) expired(now time.Time) int {
+	switch {
+	case !p.replyBy.IsZero() && !now.Before(p.replyBy):
+		return replyExpired
+	case !p.acked && !p.ackBy.IsZero() && !now.Before(p.ackBy):
+		return ackExpired
+	}
+	return noneExpired
 }
 
 // pendingTable holds the engine's outgoing calls by request id. It is the
@@ -95,13 +145,56 @@ func (t *pendingTable) closedErr() error {
 	return &err
 }
 
-// whilePending runs fn under the table's lock if p is still pending, so
-// that a timer is never armed for a call that has already ended.
-func (t *pendingTable) whilePending(p *pendingCall, fn func()) {
+// setDeadline sets one of p's deadlines (set writes it) if p is still
+// pending, and arms p's timer for it when it is the earliest; on expiry
+// onTimer ends the call. A deadline is never set for a call that has
+// already ended.
+func (e *Engine) setDeadline(p *pendingCall, set func(*pendingCall)) {
+	t := e.pending
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.calls[p.id] == p {
-		fn()
+		set(p)
+		e.schedule(p)
+	}
+}
+
+// schedule arms p's timer for its next deadline unless it is armed for
+// that or sooner (under the table's lock).
+func (e *Engine) schedule(p *pendingCall) {
+	at := p.due()
+	if at.IsZero() || (!p.timerAt.IsZero() && !at.Before(p.timerAt)) {
+		return
+	}
+	p.timerAt = at
+	if p.timer == nil {
+		p.timer = time.AfterFunc(time.Until(at), func() { e.onTimer(p) })
+		return
+	}
+	p.timer.Reset(time.Until(at))
+}
+
+// onTimer ends p if a deadline has passed, else re-arms its timer for the
+// next one (the ack came, and the response deadline is later).
+func (e *Engine) onTimer(p *pendingCall) {
+	t := e.pending
+	t.mu.Lock()
+	if t.calls[p.id] != p {
+		t.mu.Unlock()
+		return
+	}
+	p.timerAt = time.Time{}
+	expired := p.expired(time.Now())
+	if expired == noneExpired {
+		e.schedule(p)
+	}
+	t.mu.Unlock()
+	switch expired {
+	case replyExpired:
+		t.finish(p, transport.Reply{}, rpcerr.Builtin(rpcerr.ResponseTimeout))
+	case ackExpired:
+		// noAck asks the link, which is not asked under the table's lock.
+		t.finish(p, transport.Reply{}, e.noAck(p.dest))
 	}
 }
 
@@ -164,11 +257,9 @@ func (t *pendingTable) acknowledge(sender, id string) {
 		t.log.Debug("lkrpc: ack for unknown or finished call dropped", "request_id", id, "sender", sender)
 	case p.dest != sender:
 		t.log.Debug("lkrpc: ack from unexpected sender ignored", "request_id", id, "sender", sender, "expected", p.dest)
-	case !p.acked:
+	default:
+		// The timer, if armed for the ack deadline, re-arms itself then.
 		p.acked = true
-		if p.ackTimer != nil {
-			p.ackTimer.Stop()
-		}
 	}
 }
 

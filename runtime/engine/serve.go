@@ -70,7 +70,6 @@ func (e *Engine) handlerTimeout(ms int64) time.Duration {
 // serve answers one request: ack first, then the checks of PROTOCOL.md §2
 // and §3.3, the handler, and the reply.
 func (e *Engine) serve(ctx context.Context, in *inbound, overLimit bool) {
-	presizeStack(0)
 	e.sendControl(ctx, ackPacket(in.caller, in.id))
 	if overLimit {
 		e.sendError(ctx, in.caller, in.id, rpcerr.BuiltinData(rpcerr.ApplicationError,
@@ -212,26 +211,4 @@ func (e *Engine) reply(ctx context.Context, in *inbound, payload string, deadlin
 	if _, err := e.sendStream(ctx, out, f.opts); err != nil {
 		e.log.Debug("lkrpc: sending response stream failed", "request_id", in.id, "caller", in.caller, "err", err)
 	}
-}
-
-// serveStackFrame is presizeStack's frame: with what serve's goroutine
-// has used when it calls it, its stack grows to 16 KiB, which sending a
-// packet (a proto.Clone on memroom, a marshal on a real link) and a
-// protojson handler's encoding fit in.
-const serveStackFrame = 12 << 10
-
-// presizeStack grows the calling goroutine's stack, at once and while it
-// is shallow, to what serving a request takes. A new goroutine starts
-// with a small stack that Go otherwise doubles where it runs out: deep in
-// proto.Clone and protojson, where copying the stack means walking some
-// thirty frames each time, once or twice per request; that was 13–16 % of
-// a small call's CPU in process (bench row 5). Growing it here walks two
-// frames and costs clearing the frame. i is any index of the frame: the
-// frame is read where it is written, so it cannot be optimised away.
-//
-//go:noinline
-func presizeStack(i int) byte {
-	var frame [serveStackFrame]byte
-	frame[i%serveStackFrame] = 1
-	return frame[(i+1)%serveStackFrame]
 }

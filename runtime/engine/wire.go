@@ -36,22 +36,25 @@ const (
 // lk.rpc_request stream whose attributes are missing or unparsable.
 const malformedStream = "RPC data stream malformed"
 
-func requestPacket(dest, id, method, payload string, timeoutMs uint32) *livekit.DataPacket {
-	return &livekit.DataPacket{
-		Kind:                  livekit.DataPacket_RELIABLE,
-		DestinationIdentities: []string{dest},
-		Value: &livekit.DataPacket_RpcRequest{RpcRequest: &livekit.RpcRequest{
-			Id:                id,
-			Method:            method,
-			Payload:           payload,
-			ResponseTimeoutMs: timeoutMs,
-			Version:           versionPacket,
-		}},
-	}
+// requestParts, ackParts and responseParts are a request's, an ack's and
+// a successful response's packet with its messages, allocated together:
+// one allocation per packet instead of four.
+type requestParts struct {
+	pkt   livekit.DataPacket
+	value livekit.DataPacket_RpcRequest
+	req   livekit.RpcRequest
+	dest  [1]string
 }
 
-// ackParts are an ack packet's messages, allocated together: one
-// allocation per ack instead of four.
+func requestPacket(dest, id, method, payload string, timeoutMs uint32) *livekit.DataPacket {
+	b := new(requestParts)
+	b.req.Id, b.req.Method, b.req.Payload = id, method, payload
+	b.req.ResponseTimeoutMs, b.req.Version = timeoutMs, versionPacket
+	b.value.RpcRequest = &b.req
+	b.pkt.Value = &b.value
+	return reliableTo(&b.pkt, &b.dest, dest)
+}
+
 type ackParts struct {
 	pkt   livekit.DataPacket
 	value livekit.DataPacket_RpcAck
@@ -63,22 +66,34 @@ func ackPacket(caller, id string) *livekit.DataPacket {
 	b := new(ackParts)
 	b.ack.RequestId = id
 	b.value.RpcAck = &b.ack
-	b.dest[0] = caller
-	b.pkt.Kind = livekit.DataPacket_RELIABLE
-	b.pkt.DestinationIdentities = b.dest[:]
 	b.pkt.Value = &b.value
-	return &b.pkt
+	return reliableTo(&b.pkt, &b.dest, caller)
+}
+
+type responseParts struct {
+	pkt     livekit.DataPacket
+	value   livekit.DataPacket_RpcResponse
+	resp    livekit.RpcResponse
+	payload livekit.RpcResponse_Payload
+	dest    [1]string
 }
 
 func responsePacket(caller, id, payload string) *livekit.DataPacket {
-	return &livekit.DataPacket{
-		Kind:                  livekit.DataPacket_RELIABLE,
-		DestinationIdentities: []string{caller},
-		Value: &livekit.DataPacket_RpcResponse{RpcResponse: &livekit.RpcResponse{
-			RequestId: id,
-			Value:     &livekit.RpcResponse_Payload{Payload: payload},
-		}},
-	}
+	b := new(responseParts)
+	b.payload.Payload = payload
+	b.resp.RequestId = id
+	b.resp.Value = &b.payload
+	b.value.RpcResponse = &b.resp
+	b.pkt.Value = &b.value
+	return reliableTo(&b.pkt, &b.dest, caller)
+}
+
+// reliableTo makes pkt a reliable packet to dest, stored in d.
+func reliableTo(pkt *livekit.DataPacket, d *[1]string, dest string) *livekit.DataPacket {
+	d[0] = dest
+	pkt.Kind = livekit.DataPacket_RELIABLE
+	pkt.DestinationIdentities = d[:]
+	return pkt
 }
 
 // errorPacket carries err, truncated to the wire limits.

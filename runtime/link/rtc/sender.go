@@ -8,7 +8,6 @@ import (
 	"github.com/livekit/protocol/livekit"
 	"github.com/pion/webrtc/v4"
 	"google.golang.org/protobuf/encoding/protowire"
-	"google.golang.org/protobuf/proto"
 
 	"github.com/lkrpc/lkrpc/runtime/link"
 )
@@ -81,7 +80,7 @@ func (s *sender) send(ctx context.Context, pkt *livekit.DataPacket) error {
 	if err := s.check(ctx); err != nil {
 		return err
 	}
-	data, err := proto.Marshal(pkt)
+	data, err := encodePacket(pkt)
 	if err != nil {
 		return fmt.Errorf("rtc: encode data packet: %w", err)
 	}
