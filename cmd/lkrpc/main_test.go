@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -127,7 +128,13 @@ func TestCallRawPrettyPrintsJSON(t *testing.T) {
 
 func TestCallProgressBarOnLargePayloads(t *testing.T) {
 	getenv := env(t)
-	text := strings.Repeat("word ", 400<<10) // 2 MiB of text
+	// 2 MiB of counting: compressible, but not into one packet (a
+	// repeated word is, and would go as a single packet).
+	var b strings.Builder
+	for i := 0; b.Len() < 2<<20; i++ {
+		fmt.Fprintf(&b, "word%d ", i)
+	}
+	text := b.String()
 	file := filepath.Join(t.TempDir(), "req.json")
 	if err := os.WriteFile(file, []byte(`{"document":{"text":"`+text+`"}}`), 0o600); err != nil {
 		t.Fatal(err)
