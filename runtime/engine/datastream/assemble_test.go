@@ -265,6 +265,7 @@ func TestCorruptDeflate(t *testing.T) {
 		"empty":          {},
 		"trailing bytes": append(append([]byte{}, good...), 0x00, 0x01),
 		"zlib wrapper":   append([]byte{0x78, 0x9c}, good...),
+		"no final block": []byte("Z0Z0"), // a fixed-Huffman block cut short: one literal, no end
 	}
 	for name, data := range cases {
 		a := NewAssembler(Limits{}, nil)

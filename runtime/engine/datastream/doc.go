@@ -17,9 +17,10 @@
 //     trailer with an empty reason. Plain text is cut only at UTF-8
 //     code-point boundaries so every chunk is valid UTF-8 on its own.
 //
-// Compression (raw DEFLATE, RFC 1951, by github.com/klauspost/compress/flate:
-// compress/flate's API, 1.3–2× its speed at the levels used, both ways;
-// the tests inflate with compress/flate as the reference) is tried only when
+// Compression (raw DEFLATE, RFC 1951, written by
+// github.com/klauspost/compress/flate, 1.3–2× compress/flate's speed at the
+// levels used, and read by compress/flate, which refuses data cut short
+// where klauspost's inflater does not) is tried only when
 // SendOptions.Compress is set and the payload is at least CompressMin bytes
 // long (default DefaultCompressMin). The compressed form is used when it
 // saves at least a tenth of the bytes (MinSavingsDivisor); an inline header

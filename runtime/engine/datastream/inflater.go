@@ -2,13 +2,12 @@ package datastream
 
 import (
 	"bytes"
+	"compress/flate"
 	"errors"
 	"io"
 	"iter"
 	"math"
 	"sync"
-
-	"github.com/klauspost/compress/flate"
 )
 
 // inflater inflates one compressed stream as its chunks arrive, so that at
@@ -16,6 +15,12 @@ import (
 // compressed stream are one raw DEFLATE stream cut anywhere (PROTOCOL.md
 // §4), and inflating them while the rest is still on its way overlaps the
 // work with the transfer instead of adding it after the last byte.
+//
+// Inflating is compress/flate's, not klauspost's (which compresses): given
+// DEFLATE data cut short after a complete symbol, without its final block,
+// klauspost's inflater reports a clean end where compress/flate reports
+// io.ErrUnexpectedEOF (FuzzInflate found it; TestCorruptDeflate's "no
+// final block"), and a cut-short payload must fail, not pass as whole.
 //
 // compress/flate pulls its input from an io.Reader and cannot resume once
 // that reader has run dry, so the inflating loop runs as a coroutine
