@@ -8,6 +8,7 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
+	"github.com/lkrpc/lkrpc/internal/presize"
 	"github.com/lkrpc/lkrpc/runtime/codec"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
 	"github.com/lkrpc/lkrpc/runtime/transport"
@@ -34,7 +35,7 @@ type CallReport struct {
 
 // invoke resolves the options, runs the interceptors, and sends.
 func (c *Client) invoke(ctx context.Context, m *Method, req, resp proto.Message, opts []CallOption) error {
-	presizeCallStack(0)
+	presize.Call(0) // before the call deepens (see package presize)
 	if c == nil || c.transport == nil {
 		return errors.New("lkrpc: client has no transport")
 	}
@@ -186,26 +187,4 @@ func firstDuration(ds ...time.Duration) time.Duration {
 		}
 	}
 	return 0
-}
-
-// callStackFrame is presizeCallStack's frame. A call through the typed
-// layer and the engine to pion's SCTP writer is about 3.5 KiB deep, more
-// than a new goroutine's stack (2 KiB, or what goroutines used on average
-// at the last GC), which Go doubles where it runs out: in Client.send's
-// frame and again deep inside pion, copying the stack each time (bench row
-// 6, whose callers are fresh goroutines). Growing it here, where the
-// caller's own frames and invoke's are all there is, makes that one copy
-// of a few frames (to 8 KiB); a stack already that large only pays for
-// clearing the frame. The engine's Call does the same for raw callers.
-const callStackFrame = 4 << 10
-
-// presizeCallStack grows the calling goroutine's stack (callStackFrame).
-// i is any index of the frame: the frame is read where it is written, so
-// it cannot be optimised away.
-//
-//go:noinline
-func presizeCallStack(i int) byte {
-	var frame [callStackFrame]byte
-	frame[i%callStackFrame] = 1
-	return frame[(i+1)%callStackFrame]
 }

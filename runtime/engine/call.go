@@ -6,6 +6,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/lkrpc/lkrpc/internal/presize"
 	"github.com/lkrpc/lkrpc/runtime/engine/datastream"
 	"github.com/lkrpc/lkrpc/runtime/link"
 	"github.com/lkrpc/lkrpc/runtime/rpcerr"
@@ -14,7 +15,7 @@ import (
 
 // Call sends c and waits for the reply; see transport.Transport.
 func (e *Engine) Call(ctx context.Context, c transport.Call) (transport.Reply, error) {
-	presizeCallStack(0)
+	presize.Call(0)
 	if err := validateCall(c); err != nil {
 		return transport.Reply{}, err
 	}

@@ -1,6 +1,10 @@
 package engine
 
-import "context"
+import (
+	"context"
+
+	"github.com/lkrpc/lkrpc/internal/presize"
+)
 
 // maxWorkers bounds the serving goroutines an engine keeps (see startServe).
 const maxWorkers = 256
@@ -19,7 +23,7 @@ type serveJob struct {
 // Each request needs a goroutine of its own, as a slow handler must not
 // hold up the receive goroutine or another request. Starting one per
 // request cost, in a burst of small calls, the goroutine and growing its
-// fresh stack to what serving takes (presizeStack) every time; a worker
+// fresh stack to what serving takes (presize.Serve) every time; a worker
 // keeps its grown stack from one request to the next (awaitJob). So a job goes to an
 // idle worker when there is one, else to a new worker while there are
 // fewer than maxWorkers, else to a goroutine of its own: jobs never wait
@@ -39,7 +43,7 @@ func (e *Engine) startServe(job serveJob) {
 	}
 	go func() {
 		defer e.wg.Done()
-		presizeStack(0)
+		presize.Serve(0)
 		e.runServe(job)
 	}()
 }
@@ -48,7 +52,7 @@ func (e *Engine) startServe(job serveJob) {
 // life ends.
 func (e *Engine) work(job serveJob) {
 	defer e.wg.Done()
-	presizeStack(0)
+	presize.Serve(0)
 	for ok := true; ok; job, ok = e.awaitJob(0) {
 		e.runServe(job)
 	}
@@ -63,7 +67,7 @@ func (e *Engine) work(job serveJob) {
 const idleFrame = 4 << 10
 
 // awaitJob waits for startServe's next job; false when the engine's life
-// has ended. i is any index of the frame (see presizeStack).
+// has ended. i is any index of the frame (see package presize).
 //
 //go:noinline
 func (e *Engine) awaitJob(i int) (serveJob, bool) {

@@ -121,7 +121,7 @@ func encode(o Outgoing, opts SendOptions, asSent bool) (_ *plan, _ Info, err err
 				first.release()
 			default:
 				p.first = first
-				p.asSent, p.level = first != nil, level
+				p.asSent = first != nil
 				return p, p.info(), nil
 			}
 		}

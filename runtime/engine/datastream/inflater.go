@@ -72,6 +72,12 @@ func newInflater(out *content, limit int64) *inflater {
 // runs dry (chunkSource).
 func (f *inflater) run(yield func(struct{}) bool) {
 	f.src.yield = yield
+	f.inflateAll()
+}
+
+// inflateAll inflates the source to its end (or the first error) into out
+// and records the outcome.
+func (f *inflater) inflateAll() {
 	r, _ := readerPool.Get().(io.ReadCloser)
 	if r == nil {
 		r = flate.NewReader(&f.src)
@@ -86,9 +92,11 @@ func (f *inflater) run(yield func(struct{}) bool) {
 	readerPool.Put(r)
 }
 
-// inflate reads r to its end into out.
+// inflate reads r to its end into out. The scratch buffer is no larger
+// than the payload may be (plus the byte that shows it too long): an
+// inline payload is often a few KiB.
 func (f *inflater) inflate(r io.Reader) error {
-	scratch := make([]byte, inflateScratchBytes)
+	scratch := make([]byte, min(inflateScratchBytes, f.limit+1))
 	for {
 		n, err := r.Read(scratch)
 		if n > 0 {
@@ -207,14 +215,14 @@ func (s *chunkSource) Read(p []byte) (int, error) {
 }
 
 // inflateWhole inflates data that came whole (an inline header's content)
-// into c, at most limit bytes: the same loop fed once and finished. The
-// output is the caller's for the moment it takes to copy it, so only the
-// limit bounds its memory (a mapping holds whole pages past it).
+// into c, at most limit bytes: the same loop, run directly, as all its
+// input is there (no coroutine to start). The output is the caller's for
+// the moment it takes to copy it, so only the limit bounds its memory (a
+// mapping holds whole pages past it).
 func inflateWhole(c *content, data []byte, limit int64) error {
-	f := newInflater(c, limit)
-	defer f.release()
-	if err := f.feed(data, math.MaxInt64); err != nil {
-		return err
-	}
-	return f.finish(math.MaxInt64)
+	f := &inflater{out: c, limit: limit, budget: math.MaxInt64, wire: int64(len(data))}
+	f.src.set(data)
+	f.src.last = true // wait never yields
+	f.inflateAll()
+	return f.outcome()
 }

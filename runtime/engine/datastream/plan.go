@@ -20,26 +20,21 @@ type plan struct {
 	inlineContent []byte // when inline (compressed or not)
 	compressed    []byte // the whole compressed payload; nil when plain or compressed as sent
 
-	// Compressed as sent (EncodeOwned, deflater.go): at level, starting
-	// from the deflater that decided it (handed to the first Packets).
+	// Compressed as sent (EncodeOwned, deflater.go) by the deflater that
+	// decided it, handed to the Packets that pulls them.
 	asSent bool
-	level  int
 	first  *deflater
 }
 
-// deflater is the compressor of a pass over the packets: the one that
-// decided to compress, for the first pass; a new one for any other (the
-// same bytes: compress/flate is deterministic).
+// deflater hands the compressor that decided to compress to the one pass
+// over the packets EncodeOwned allows.
 func (p *plan) deflater() (*deflater, error) {
-	if d := p.first; d != nil {
-		p.first = nil
-		return d, nil
+	d := p.first
+	if d == nil {
+		return nil, errors.New("datastream: the packets of a stream compressed as sent were pulled twice")
 	}
-	d, err := startDeflate(p.out.Text, p.level)
-	if d == nil && err == nil {
-		err = errors.New("datastream: the text no longer compresses as it did")
-	}
-	return d, err
+	p.first = nil
+	return d, nil
 }
 
 // deflating reports whether the plan compresses as its packets are pulled.

@@ -79,13 +79,22 @@ func (a *Assembler) onChunk(sender string, c *livekit.DataStream_Chunk) []Event 
 	case held > a.lim.MaxPayloadBytes:
 		return []Event{a.fail(st, failure(c.StreamId, ErrTooLarge, "%d bytes received, more than the limit of %d", held, a.lim.MaxPayloadBytes))}
 	}
-	before := st.content.charged()
-	if err := st.content.add(c.Content, a.budgetFor(st), a.payloadLimit(st.header)); err != nil {
+	if err := a.grow(st, func(budget int64) error { return st.content.add(c.Content, budget, a.payloadLimit(st.header)) }); err != nil {
 		return []Event{a.fail(st, a.bufferFailure(c.StreamId, err))}
 	}
-	a.buffered += st.content.charged() - before
 	st.next++
 	return nil
+}
+
+// grow runs add, which adds to what st holds within the budget it is
+// given (what MaxBufferedBytes leaves after the other open streams), and
+// keeps the total held by all open streams in step, also when add fails
+// part way.
+func (a *Assembler) grow(st *stream, add func(budget int64) error) error {
+	before := st.content.charged()
+	err := add(a.lim.MaxBufferedBytes - (a.buffered - before))
+	a.buffered += st.content.charged() - before
+	return err
 }
 
 // onCompressedChunk inflates a chunk of a compressed stream into its
@@ -94,10 +103,7 @@ func (a *Assembler) onCompressedChunk(st *stream, c *livekit.DataStream_Chunk) [
 	if wire := st.inflate.wire + int64(len(c.Content)); wire > a.lim.MaxPayloadBytes {
 		return []Event{a.fail(st, failure(c.StreamId, ErrTooLarge, "%d compressed bytes received, more than the limit of %d", wire, a.lim.MaxPayloadBytes))}
 	}
-	before := st.content.charged()
-	err := st.inflate.feed(c.Content, a.budgetFor(st))
-	a.buffered += st.content.charged() - before
-	if err != nil {
+	if err := a.grow(st, func(budget int64) error { return st.inflate.feed(c.Content, budget) }); err != nil {
 		return []Event{a.fail(st, a.inflateFailure(st.header, err))}
 	}
 	st.next++
@@ -112,12 +118,6 @@ func (a *Assembler) payloadLimit(h *livekit.DataStream_Header) int64 {
 		return int64(*h.TotalLength)
 	}
 	return a.lim.MaxPayloadBytes
-}
-
-// budgetFor is the memory st may hold in all: what MaxBufferedBytes
-// leaves after the other open streams.
-func (a *Assembler) budgetFor(st *stream) int64 {
-	return a.lim.MaxBufferedBytes - (a.buffered - st.content.charged())
 }
 
 // bufferFailure is why content.add refused bytes.
@@ -153,10 +153,7 @@ func (a *Assembler) onTrailer(sender string, t *livekit.DataStream_Trailer) []Ev
 	}
 	info := Info{Packets: int(st.next) + 2, WireBytes: st.content.len()}
 	if st.inflate != nil {
-		before := st.content.charged()
-		err := st.inflate.finish(a.budgetFor(st))
-		a.buffered += st.content.charged() - before
-		if err != nil {
+		if err := a.grow(st, st.inflate.finish); err != nil {
 			return []Event{a.fail(st, a.inflateFailure(st.header, err))}
 		}
 		info.Compressed, info.WireBytes = true, int(st.inflate.wire)
