@@ -3,6 +3,7 @@ package generator
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"go/parser"
 	"go/printer"
@@ -23,7 +24,9 @@ import (
 // (into a string, then into the marshaled response). Respond renders and
 // formats each Go file one service at a time (formatGoByService), to the
 // bytes GeneratedFile.Content gives, and writes it out at once, so that one
-// service's jennifer tree and syntax tree are alive at a time.
+// service's jennifer tree and syntax tree are alive at a time on each
+// goroutine; files are rendered side by side, one per CPU, and written in
+// order (renderInOrder).
 //
 // Every error of the request (planning, paths against module=) is found
 // before the first file is written and answered as protogen answers it. A
@@ -64,47 +67,29 @@ func (p *Params) Respond(gen *protogen.Plugin, w io.Writer) error {
 	if err := writeMessage(bw, gen.Response()); err != nil {
 		return err
 	}
-	var head, body bytes.Buffer
-	emit := func(name string, content ...[]byte) error {
-		return writeFile(bw, strings.TrimPrefix(name, module), content...)
-	}
-	for _, model := range models {
-		if err := p.emitModel(gen, model, &head, &body, emit); err != nil {
-			if err := writeError(bw, err); err != nil {
+	err = p.renderInOrder(gen, models, renderers(models), func(out *modelOutput) error {
+		for _, f := range out.files {
+			if err := writeFile(bw, strings.TrimPrefix(f.name, module), f.content...); err != nil {
 				return err
 			}
-			break
 		}
+		if out.err != nil {
+			if err := writeError(bw, out.err); err != nil {
+				return err
+			}
+			return errStopped
+		}
+		return nil
+	})
+	if err != nil && err != errStopped {
+		return err
 	}
 	return bw.Flush()
 }
 
-// emitModel hands model's Go file, formatted, and with JSONSchema its tool
-// descriptions to emit, in the order Generate adds them to gen. head and
-// body are scratch buffers.
-func (p *Params) emitModel(gen *protogen.Plugin, model *fileModel, head, body *bytes.Buffer, emit func(string, ...[]byte) error) error {
-	head.Reset()
-	body.Reset()
-	if err := formatGoByService(gen, model, head, body); err != nil {
-		return err
-	}
-	if err := emit(goFileName(model), head.Bytes(), body.Bytes()); err != nil {
-		return err
-	}
-	if !p.JSONSchema {
-		return nil
-	}
-	for i := range model.services {
-		content, err := toolsContent(model, &model.services[i])
-		if err != nil {
-			return err
-		}
-		if err := emit(toolsFileName(model.file, model.services[i].svc), content); err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// errStopped ends renderInOrder once a file's error has been written: the
+// response is complete.
+var errStopped = errors.New("response ended by a file's error")
 
 // responseParams reads the two protogen parameters that shape the response
 // rather than the files: module= (a prefix cut from every file name) and

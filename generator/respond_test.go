@@ -3,6 +3,7 @@ package generator
 import (
 	"bytes"
 	"errors"
+	"runtime"
 	"testing"
 
 	"google.golang.org/protobuf/compiler/protogen"
@@ -90,6 +91,22 @@ func TestRespondSynth(t *testing.T) {
 			checkRespond(t, req)
 		}
 	}
+}
+
+// TestRespondSideBySide compares Respond with protogen on a request large
+// enough to be rendered on two goroutines (renderers), where there are two
+// CPUs.
+func TestRespondSideBySide(t *testing.T) {
+	req := synth.Request(4*synth.ServicesPerFile+3, 2*methodsPerGoroutine/(4*synth.ServicesPerFile))
+	params, gen := newPlugin(t, req)
+	models, err := params.plan(gen)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := renderers(models); n < min(2, runtime.GOMAXPROCS(0)) {
+		t.Fatalf("%d goroutines would render the request", n)
+	}
+	checkRespond(t, req)
 }
 
 // TestRespondProtogenCases covers what Respond leaves to protogen or answers
