@@ -11,36 +11,10 @@ import (
 // google.protobuf.Timestamp in its canonical RFC 3339 UTC form, read
 // without package time's layouts.
 
-// timestamp reads a Timestamp exactly as protojson does.
+// timestamp reads a Timestamp into m exactly as protojson does.
 func (r *jsonReader) timestamp(m protoreflect.Message) bool {
-	if !r.next('"') {
-		return false
-	}
-	// The canonical form is plain ASCII, which parseUTCTimestamp checks
-	// character by character; anything else is checked as a string first.
-	end := strings.IndexByte(r.s[r.i:], '"')
-	if end < 0 {
-		return false
-	}
-	s := r.s[r.i : r.i+end]
-	secs, nanos, ok := parseUTCTimestamp(s)
-	if !ok && !plainJSONText(s) {
-		return false
-	}
-	r.i += end + 1
+	secs, nanos, ok := r.timestampValue()
 	if !ok {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return false
-		}
-		secs, nanos = t.Unix(), int32(t.Nanosecond())
-		i := strings.LastIndexByte(s, '.')
-		j := strings.LastIndexAny(s, "Z-+")
-		if i >= 0 && j >= i && j-i > len(".999999999") {
-			return false
-		}
-	}
-	if secs < minTimestampSeconds || secs > maxTimestampSeconds {
 		return false
 	}
 	if ts, ok := m.Interface().(*timestamppb.Timestamp); ok {
@@ -51,6 +25,42 @@ func (r *jsonReader) timestamp(m protoreflect.Message) bool {
 	m.Set(fields.ByNumber(1), protoreflect.ValueOfInt64(secs))
 	m.Set(fields.ByNumber(2), protoreflect.ValueOfInt32(nanos))
 	return true
+}
+
+// timestampValue reads a Timestamp's seconds and nanoseconds exactly as
+// protojson does.
+func (r *jsonReader) timestampValue() (secs int64, nanos int32, ok bool) {
+	if !r.next('"') {
+		return 0, 0, false
+	}
+	// The canonical form is plain ASCII, which parseUTCTimestamp checks
+	// character by character; anything else is checked as a string first.
+	end := strings.IndexByte(r.s[r.i:], '"')
+	if end < 0 {
+		return 0, 0, false
+	}
+	s := r.s[r.i : r.i+end]
+	secs, nanos, ok = parseUTCTimestamp(s)
+	if !ok && !plainJSONText(s) {
+		return 0, 0, false
+	}
+	r.i += end + 1
+	if !ok {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return 0, 0, false
+		}
+		secs, nanos = t.Unix(), int32(t.Nanosecond())
+		i := strings.LastIndexByte(s, '.')
+		j := strings.LastIndexAny(s, "Z-+")
+		if i >= 0 && j >= i && j-i > len(".999999999") {
+			return 0, 0, false
+		}
+	}
+	if secs < minTimestampSeconds || secs > maxTimestampSeconds {
+		return 0, 0, false
+	}
+	return secs, nanos, true
 }
 
 // parseUTCTimestamp reads the form every protojson writer uses,

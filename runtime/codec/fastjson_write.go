@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -17,8 +18,9 @@ import (
 
 // appendMessageJSON appends m's protojson form (protojson.MarshalOptions{}
 // without indentation) to b; ok is false when m holds something only
-// protojson handles.
-func appendMessageJSON(b []byte, m protoreflect.Message, depth int) (_ []byte, ok bool) {
+// protojson handles. at is m's address when m is of its plan's generated
+// type (timestampFields.at), else nil.
+func appendMessageJSON(b []byte, m protoreflect.Message, at unsafe.Pointer, depth int) (_ []byte, ok bool) {
 	md := m.Descriptor()
 	plan := planOf(md)
 	if depth > maxFastDepth || !plan.plain {
@@ -30,7 +32,12 @@ func appendMessageJSON(b []byte, m protoreflect.Message, depth int) (_ []byte, o
 	for i, key := range plan.keys {
 		fd := fields.Get(i)
 		var v protoreflect.Value
-		if fd.Message() != nil && fd.Cardinality() != protoreflect.Repeated {
+		var ts *timestamppb.Timestamp // a Timestamp field read in place
+		if p := plan.timestamps.field(at, i); p != nil {
+			if ts = *p; ts == nil {
+				continue
+			}
+		} else if fd.Message() != nil && fd.Cardinality() != protoreflect.Repeated {
 			// A message field is set when Get finds one: one look-up
 			// where Has and Get take two.
 			if v = m.Get(fd); !v.Message().IsValid() {
@@ -47,6 +54,10 @@ func appendMessageJSON(b []byte, m protoreflect.Message, depth int) (_ []byte, o
 		first = false
 		b = append(b, key...)
 		switch {
+		case ts != nil:
+			if b, ok = appendTimestamp(b, ts.GetSeconds(), int64(ts.GetNanos())); !ok {
+				return b, false
+			}
 		case fd.IsMap():
 			return b, false
 		case fd.IsList():
@@ -107,7 +118,7 @@ func appendSingularJSON(b []byte, fd protoreflect.FieldDescriptor, v protoreflec
 		if fd.Message().FullName() == timestampName {
 			return appendTimestampJSON(b, v.Message())
 		}
-		return appendMessageJSON(b, v.Message(), depth+1)
+		return appendMessageJSON(b, v.Message(), nil, depth+1)
 	}
 	return b, false // groups
 }
@@ -115,13 +126,16 @@ func appendSingularJSON(b []byte, fd protoreflect.FieldDescriptor, v protoreflec
 // appendTimestampJSON writes a Timestamp as protojson does: RFC 3339 in UTC
 // with 0, 3, 6 or 9 fractional digits. Out of range is protojson's error.
 func appendTimestampJSON(b []byte, m protoreflect.Message) ([]byte, bool) {
-	var secs, nanos int64
 	if ts, ok := m.Interface().(*timestamppb.Timestamp); ok {
-		secs, nanos = ts.GetSeconds(), int64(ts.GetNanos())
-	} else {
-		fields := m.Descriptor().Fields()
-		secs, nanos = m.Get(fields.ByNumber(1)).Int(), m.Get(fields.ByNumber(2)).Int()
+		return appendTimestamp(b, ts.GetSeconds(), int64(ts.GetNanos()))
 	}
+	fields := m.Descriptor().Fields()
+	return appendTimestamp(b, m.Get(fields.ByNumber(1)).Int(), m.Get(fields.ByNumber(2)).Int())
+}
+
+// appendTimestamp writes the Timestamp secs, nanos as appendTimestampJSON
+// does.
+func appendTimestamp(b []byte, secs, nanos int64) ([]byte, bool) {
 	if secs < minTimestampSeconds || secs > maxTimestampSeconds || nanos < 0 || nanos > 999_999_999 {
 		return b, false
 	}
