@@ -134,7 +134,8 @@ func appendTimestampJSON(b []byte, m protoreflect.Message) ([]byte, bool) {
 }
 
 // appendTimestamp writes the Timestamp secs, nanos as appendTimestampJSON
-// does.
+// does: into an array first, two digits at a time from a table, and then
+// onto b in one append.
 func appendTimestamp(b []byte, secs, nanos int64) ([]byte, bool) {
 	if secs < minTimestampSeconds || secs > maxTimestampSeconds || nanos < 0 || nanos > 999_999_999 {
 		return b, false
@@ -144,36 +145,45 @@ func appendTimestamp(b []byte, secs, nanos int64) ([]byte, bool) {
 		days, rem = days-1, rem+86400
 	}
 	year, month, day := civilDate(days)
-	hour, minute, second := int(rem/3600), int(rem/60%60), int(rem%60)
-	b = append(b, '"',
-		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
-		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
-		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
-		byte('0'+second/10), byte('0'+second%10))
+	var t [len(`"2006-01-02T15:04:05.999999999Z"`)]byte
+	t[0], t[5], t[8], t[11], t[14], t[17] = '"', '-', '-', 'T', ':', ':'
+	put2(t[1:], year/100)
+	put2(t[3:], year%100)
+	put2(t[6:], month)
+	put2(t[9:], day)
+	put2(t[12:], int(rem/3600))
+	put2(t[15:], int(rem/60%60))
+	put2(t[18:], int(rem%60))
+	n := len(`"2006-01-02T15:04:05`)
 	if nanos != 0 {
 		digits := 9
-		for n := nanos; digits > 3 && n%1000 == 0; n /= 1000 {
+		for v := nanos; digits > 3 && v%1000 == 0; v /= 1000 {
 			digits -= 3
 		}
-		b = append(b, '.')
-		b = appendDigits(b, int(nanos)/pow10[9-digits], digits)
+		t[n] = '.'
+		for i, v := n+digits, nanos/int64(pow10[9-digits]); i > n; i-- {
+			t[i] = byte('0' + v%10)
+			v /= 10
+		}
+		n += 1 + digits
 	}
-	return append(b, 'Z', '"'), true
+	t[n], t[n+1] = 'Z', '"'
+	return append(b, t[:n+2]...), true
 }
 
 var pow10 = [...]int{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000}
 
-// appendDigits appends the non-negative n in exactly width decimal digits.
-func appendDigits(b []byte, n, width int) []byte {
-	start := len(b)
-	for range width {
-		b = append(b, '0')
+// twoDigits is "00" to "99", for put2.
+var twoDigits = func() (t [200]byte) {
+	for i := range 100 {
+		t[2*i], t[2*i+1] = byte('0'+i/10), byte('0'+i%10)
 	}
-	for i := len(b) - 1; i >= start && n > 0; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return b
+	return t
+}()
+
+// put2 writes v, 0 to 99, as two decimal digits at t[0:2].
+func put2(t []byte, v int) {
+	t[0], t[1] = twoDigits[2*v], twoDigits[2*v+1]
 }
 
 // escapedChars are the characters a JSON string escapes with a letter,
