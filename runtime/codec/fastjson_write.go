@@ -161,9 +161,14 @@ func appendTimestamp(b []byte, secs, nanos int64) ([]byte, bool) {
 			digits -= 3
 		}
 		t[n] = '.'
-		for i, v := n+digits, nanos/int64(pow10[9-digits]); i > n; i-- {
-			t[i] = byte('0' + v%10)
-			v /= 10
+		v := int(nanos) / pow10[9-digits]
+		i := n + digits // the last digit's index
+		for ; i > n+1; i -= 2 {
+			put2(t[i-1:], v%100)
+			v /= 100
+		}
+		if i == n+1 { // an odd number of digits: the first one
+			t[i] = byte('0' + v)
 		}
 		n += 1 + digits
 	}
