@@ -79,7 +79,7 @@ func TestTimestampFieldsInPlaceMatchProtojson(t *testing.T) {
 			// Through reflection (a dynamic message), as a nested message is.
 			dyn := dynamicpb.NewMessage(m.ProtoReflect().Descriptor())
 			proto.Merge(dyn, m)
-			if viaReflection, ok := appendMessageJSON(nil, dyn, nil, 0); !ok || string(viaReflection) != got {
+			if viaReflection, ok := appendMessageJSON(nil, dyn, planOf(dyn.Descriptor()), nil, 0); !ok || string(viaReflection) != got {
 				t.Fatalf("#%d: in place %s, through reflection %s (%v)", i, got, viaReflection, ok)
 			}
 			back := m.ProtoReflect().Type().New().Interface()

@@ -22,12 +22,12 @@ type jsonReader struct {
 	i int
 }
 
-// decodeMessageJSON decodes payload into m, which is empty; at is m's
-// address when m is of its plan's generated type (timestampFields.at),
-// else nil.
-func decodeMessageJSON(payload string, m protoreflect.Message, at unsafe.Pointer) bool {
+// decodeMessageJSON decodes payload into m, which is empty. plan is m's
+// (planOf(m.Descriptor())), and at m's address when m is of plan's
+// generated type (timestampFields.at), else nil.
+func decodeMessageJSON(payload string, m protoreflect.Message, plan *messagePlan, at unsafe.Pointer) bool {
 	r := jsonReader{s: payload}
-	if !r.message(m, at, 0) {
+	if !r.message(m, plan, at, 0) {
 		return false
 	}
 	r.space()
@@ -76,16 +76,14 @@ func (r *jsonReader) atDelimiter() bool {
 	return false
 }
 
-func (r *jsonReader) message(m protoreflect.Message, at unsafe.Pointer, depth int) bool {
-	md := m.Descriptor()
-	plan := planOf(md)
+func (r *jsonReader) message(m protoreflect.Message, plan *messagePlan, at unsafe.Pointer, depth int) bool {
 	if depth > maxFastDepth || !plan.plain || !r.next('{') {
 		return false
 	}
 	if r.next('}') {
 		return true
 	}
-	fields := md.Fields()
+	fields := plan.md.Fields()
 	var seen, seenOneofs uint64
 	for {
 		r.space()
@@ -274,7 +272,8 @@ func (r *jsonReader) singular(fresh protoreflect.Value, fd protoreflect.FieldDes
 		if fd.Message().FullName() == timestampName {
 			return fresh, r.timestamp(fresh.Message())
 		}
-		return fresh, r.message(fresh.Message(), nil, depth+1)
+		nested := fresh.Message()
+		return fresh, r.message(nested, planOf(nested.Descriptor()), nil, depth+1)
 	}
 	return protoreflect.Value{}, false
 }

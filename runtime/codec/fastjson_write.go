@@ -18,16 +18,14 @@ import (
 
 // appendMessageJSON appends m's protojson form (protojson.MarshalOptions{}
 // without indentation) to b; ok is false when m holds something only
-// protojson handles. at is m's address when m is of its plan's generated
-// type (timestampFields.at), else nil.
-func appendMessageJSON(b []byte, m protoreflect.Message, at unsafe.Pointer, depth int) (_ []byte, ok bool) {
-	md := m.Descriptor()
-	plan := planOf(md)
+// protojson handles. plan is m's (planOf(m.Descriptor())), and at m's
+// address when m is of plan's generated type (timestampFields.at), else nil.
+func appendMessageJSON(b []byte, m protoreflect.Message, plan *messagePlan, at unsafe.Pointer, depth int) (_ []byte, ok bool) {
 	if depth > maxFastDepth || !plan.plain {
 		return b, false
 	}
 	b = append(b, '{')
-	fields := md.Fields()
+	fields := plan.md.Fields()
 	first := true
 	for i, key := range plan.keys {
 		fd := fields.Get(i)
@@ -118,7 +116,8 @@ func appendSingularJSON(b []byte, fd protoreflect.FieldDescriptor, v protoreflec
 		if fd.Message().FullName() == timestampName {
 			return appendTimestampJSON(b, v.Message())
 		}
-		return appendMessageJSON(b, v.Message(), nil, depth+1)
+		nested := v.Message()
+		return appendMessageJSON(b, nested, planOf(nested.Descriptor()), nil, depth+1)
 	}
 	return b, false // groups
 }

@@ -42,7 +42,7 @@ func (jsonCodec) Marshal(m proto.Message) (string, error) {
 	// Most messages take the fast path (fastjson.go), into a pooled
 	// buffer and then the one allocation of the string.
 	bp := jsonBuffers.Get().(*[]byte)
-	b, ok := appendMessageJSON((*bp)[:0], pm, plan.timestamps.at(m), 0)
+	b, ok := appendMessageJSON((*bp)[:0], pm, plan, plan.timestamps.at(m), 0)
 	var s string
 	switch {
 	case ok && len(b) == 2:
@@ -70,7 +70,8 @@ func (jsonCodec) Unmarshal(payload string, m proto.Message) error {
 	if m != nil {
 		proto.Reset(m)
 		pm := m.ProtoReflect()
-		if decodeMessageJSON(payload, pm, planOf(pm.Descriptor()).timestamps.at(m)) {
+		plan := planOf(pm.Descriptor())
+		if decodeMessageJSON(payload, pm, plan, plan.timestamps.at(m)) {
 			return nil
 		}
 		// Something only protojson reads (or refuses): it starts again
