@@ -155,21 +155,11 @@ func (s *server) handleStream(ctx context.Context, r *transport.Request, send fu
 // picks the codec of the reply.
 func (s *server) prepare(ctx context.Context, r *transport.Request) (context.Context, proto.Message, codec.Codec, error) {
 	m := s.desc.Method
-	caller := Caller{
-		Identity:   r.Caller,
-		Kind:       r.CallerKind,
-		Attributes: r.CallerAttributes,
-		RequestID:  r.RequestID,
-		Method:     r.Method,
-		Codec:      codecNameOf(s.replyCodec(r.Payload, codec.Detect(r.Payload))),
-		Transfer:   r.Transfer,
-		Deadline:   r.Deadline,
-	}
-	ctx = contextWithCaller(ctx, caller)
+	cc := &callerContext{Context: ctx, req: r, codec: codecNameOf(s.replyCodec(r.Payload, codec.Detect(r.Payload)))}
 	if limit := m.MaxRequestBytes; limit > 0 && len(r.Payload) > limit {
 		return nil, nil, nil, tooLarge(RequestPayloadTooLarge, len(r.Payload), limit, m.Name)
 	}
-	if err := s.authorize(ctx, caller); err != nil {
+	if err := s.authorize(cc); err != nil {
 		return nil, nil, nil, err
 	}
 	req := s.desc.NewRequest()
@@ -178,12 +168,12 @@ func (s *server) prepare(ctx context.Context, r *transport.Request) (context.Con
 		return nil, nil, nil, rpcerr.Newf(MalformedRequest, "request of %s does not decode: %v", m.Name, err)
 	}
 	replyCodec := s.replyCodec(r.Payload, decoded)
-	if form := codecNameOf(replyCodec); form != caller.Codec {
-		// Detect's first guess was wrong (a bare JSON number or literal).
-		caller.Codec = form
-		ctx = contextWithCaller(ctx, caller)
+	if form := codecNameOf(replyCodec); form != cc.codec {
+		// Detect's first guess was wrong (a bare JSON number or literal);
+		// the authorizers may have kept the context with that guess.
+		cc = &callerContext{Context: ctx, req: r, codec: form}
 	}
-	return ctx, req, replyCodec, nil
+	return cc, req, replyCodec, nil
 }
 
 // replyCodec is the form to answer a request in: the one it came in, or
@@ -195,8 +185,13 @@ func (s *server) replyCodec(payload string, decodedWith codec.Codec) codec.Codec
 	return decodedWith
 }
 
-// authorize runs every authorizer; the first refusal wins.
-func (s *server) authorize(ctx context.Context, caller Caller) error {
+// authorize runs every authorizer on the caller of ctx; the first refusal
+// wins.
+func (s *server) authorize(ctx *callerContext) error {
+	if len(s.cfg.authorizers) == 0 {
+		return nil
+	}
+	caller := ctx.caller()
 	for _, a := range s.cfg.authorizers {
 		err := a(ctx, caller)
 		if err == nil {

@@ -51,6 +51,9 @@ type messagePlan struct {
 	// names are the JSON names by field index, for messages of up to
 	// maxScannedFields fields (a scan beats the descriptor's map there).
 	names []string
+	// timestamps are the Timestamp fields of md's generated type, which
+	// the fast paths reach in place (fastjson_inplace.go); nil for none.
+	timestamps *timestampFields
 }
 
 const maxScannedFields = 8
@@ -101,7 +104,7 @@ func loadPlan(md protoreflect.MessageDescriptor) *messagePlan {
 		return p.(*messagePlan)
 	}
 	fields := md.Fields()
-	p := &messagePlan{md: md, plain: plainMessage(md), keys: make([]string, fields.Len())}
+	p := &messagePlan{md: md, plain: plainMessage(md), keys: make([]string, fields.Len()), timestamps: newTimestampFields(md)}
 	if len(p.keys) <= maxScannedFields {
 		p.names = make([]string, len(p.keys))
 		for i := range p.names {

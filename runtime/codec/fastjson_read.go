@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -21,10 +22,12 @@ type jsonReader struct {
 	i int
 }
 
-// decodeMessageJSON decodes payload into m, which is empty.
-func decodeMessageJSON(payload string, m protoreflect.Message) bool {
+// decodeMessageJSON decodes payload into m, which is empty. plan is m's
+// (planOf(m.Descriptor())), and at m's address when m is of plan's
+// generated type (timestampFields.at), else nil.
+func decodeMessageJSON(payload string, m protoreflect.Message, plan *messagePlan, at unsafe.Pointer) bool {
 	r := jsonReader{s: payload}
-	if !r.message(m, 0) {
+	if !r.message(m, plan, at, 0) {
 		return false
 	}
 	r.space()
@@ -73,16 +76,14 @@ func (r *jsonReader) atDelimiter() bool {
 	return false
 }
 
-func (r *jsonReader) message(m protoreflect.Message, depth int) bool {
-	md := m.Descriptor()
-	plan := planOf(md)
+func (r *jsonReader) message(m protoreflect.Message, plan *messagePlan, at unsafe.Pointer, depth int) bool {
 	if depth > maxFastDepth || !plan.plain || !r.next('{') {
 		return false
 	}
 	if r.next('}') {
 		return true
 	}
-	fields := md.Fields()
+	fields := plan.md.Fields()
 	var seen, seenOneofs uint64
 	for {
 		r.space()
@@ -115,21 +116,37 @@ func (r *jsonReader) message(m protoreflect.Message, depth int) bool {
 				}
 				seenOneofs |= obit
 			}
-			var fresh protoreflect.Value
-			if fd.Kind() == protoreflect.MessageKind {
-				fresh = newMessage(fd, m.NewField)
-			}
-			v, ok := r.singular(fresh, fd, depth)
-			if !ok {
+			if !r.singularField(m, fd, plan.timestamps.field(at, fd.Index()), depth) {
 				return false
 			}
-			m.Set(fd, v)
 		}
 		if r.next(',') {
 			continue
 		}
 		return r.next('}')
 	}
+}
+
+// singularField reads the value of fd, a singular field, into m; inPlace
+// is where m keeps fd when it is a Timestamp field read in place
+// (fastjson_inplace.go), else nil.
+func (r *jsonReader) singularField(m protoreflect.Message, fd protoreflect.FieldDescriptor, inPlace **timestamppb.Timestamp, depth int) bool {
+	if inPlace != nil {
+		secs, nanos, ok := r.timestampValue()
+		if ok {
+			*inPlace = &timestamppb.Timestamp{Seconds: secs, Nanos: nanos}
+		}
+		return ok
+	}
+	var fresh protoreflect.Value
+	if fd.Kind() == protoreflect.MessageKind {
+		fresh = newMessage(fd, m.NewField)
+	}
+	v, ok := r.singular(fresh, fd, depth)
+	if ok {
+		m.Set(fd, v)
+	}
+	return ok
 }
 
 func (r *jsonReader) list(l protoreflect.List, fd protoreflect.FieldDescriptor, depth int) bool {
@@ -255,7 +272,8 @@ func (r *jsonReader) singular(fresh protoreflect.Value, fd protoreflect.FieldDes
 		if fd.Message().FullName() == timestampName {
 			return fresh, r.timestamp(fresh.Message())
 		}
-		return fresh, r.message(fresh.Message(), depth+1)
+		nested := fresh.Message()
+		return fresh, r.message(nested, planOf(nested.Descriptor()), nil, depth+1)
 	}
 	return protoreflect.Value{}, false
 }

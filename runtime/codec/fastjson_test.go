@@ -208,7 +208,7 @@ func TestFastJSONMatchesProtojson(t *testing.T) {
 	for i := range 5000 {
 		m := dynamicpb.NewMessage(kindsMessage)
 		fillRandom(rng, m, 0)
-		got, ok := appendMessageJSON(nil, m, 0)
+		got, ok := appendMessageJSON(nil, m, planOf(m.Descriptor()), nil, 0)
 		want, err := strictJSON.Marshal(m)
 		if ok {
 			fast++
@@ -223,7 +223,7 @@ func TestFastJSONMatchesProtojson(t *testing.T) {
 			continue
 		}
 		back := dynamicpb.NewMessage(kindsMessage)
-		if decodeMessageJSON(string(want), back) {
+		if decodeMessageJSON(string(want), back, planOf(kindsMessage), nil) {
 			decoded++
 			if !sameMessage(m, back) {
 				t.Fatalf("#%d: fast decode of %s gives %v, want %v", i, want, back, m)
@@ -245,7 +245,7 @@ func TestFastJSONMatchesProtojson(t *testing.T) {
 func checkDecode(t *testing.T, payload string) {
 	t.Helper()
 	m := dynamicpb.NewMessage(kindsMessage)
-	if !decodeMessageJSON(payload, m) {
+	if !decodeMessageJSON(payload, m, planOf(kindsMessage), nil) {
 		return
 	}
 	want := dynamicpb.NewMessage(kindsMessage)
@@ -321,7 +321,7 @@ func TestFastJSONTimestamps(t *testing.T) {
 		checkDecode(t, `{"at":"`+s+`Z"}`)
 		checkEncode(t, secs, int32(rng.IntN(1_000_000_000)/pow10[rng.IntN(4)*3]*pow10[rng.IntN(4)*3]%1_000_000_000))
 		m := dynamicpb.NewMessage(kindsMessage)
-		if digits := len(s) - 20; digits <= 9 && !decodeMessageJSON(`{"at":"`+s+`Z"}`, m) {
+		if digits := len(s) - 20; digits <= 9 && !decodeMessageJSON(`{"at":"`+s+`Z"}`, m, planOf(kindsMessage), nil) {
 			t.Fatalf("%s: not read", s)
 		}
 	}

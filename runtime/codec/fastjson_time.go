@@ -11,36 +11,10 @@ import (
 // google.protobuf.Timestamp in its canonical RFC 3339 UTC form, read
 // without package time's layouts.
 
-// timestamp reads a Timestamp exactly as protojson does.
+// timestamp reads a Timestamp into m exactly as protojson does.
 func (r *jsonReader) timestamp(m protoreflect.Message) bool {
-	if !r.next('"') {
-		return false
-	}
-	// The canonical form is plain ASCII, which parseUTCTimestamp checks
-	// character by character; anything else is checked as a string first.
-	end := strings.IndexByte(r.s[r.i:], '"')
-	if end < 0 {
-		return false
-	}
-	s := r.s[r.i : r.i+end]
-	secs, nanos, ok := parseUTCTimestamp(s)
-	if !ok && !plainJSONText(s) {
-		return false
-	}
-	r.i += end + 1
+	secs, nanos, ok := r.timestampValue()
 	if !ok {
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return false
-		}
-		secs, nanos = t.Unix(), int32(t.Nanosecond())
-		i := strings.LastIndexByte(s, '.')
-		j := strings.LastIndexAny(s, "Z-+")
-		if i >= 0 && j >= i && j-i > len(".999999999") {
-			return false
-		}
-	}
-	if secs < minTimestampSeconds || secs > maxTimestampSeconds {
 		return false
 	}
 	if ts, ok := m.Interface().(*timestamppb.Timestamp); ok {
@@ -53,6 +27,42 @@ func (r *jsonReader) timestamp(m protoreflect.Message) bool {
 	return true
 }
 
+// timestampValue reads a Timestamp's seconds and nanoseconds exactly as
+// protojson does.
+func (r *jsonReader) timestampValue() (secs int64, nanos int32, ok bool) {
+	if !r.next('"') {
+		return 0, 0, false
+	}
+	// The canonical form is plain ASCII, which parseUTCTimestamp checks
+	// character by character; anything else is checked as a string first.
+	end := strings.IndexByte(r.s[r.i:], '"')
+	if end < 0 {
+		return 0, 0, false
+	}
+	s := r.s[r.i : r.i+end]
+	secs, nanos, ok = parseUTCTimestamp(s)
+	if !ok && !plainJSONText(s) {
+		return 0, 0, false
+	}
+	r.i += end + 1
+	if !ok {
+		t, err := time.Parse(time.RFC3339Nano, s)
+		if err != nil {
+			return 0, 0, false
+		}
+		secs, nanos = t.Unix(), int32(t.Nanosecond())
+		i := strings.LastIndexByte(s, '.')
+		j := strings.LastIndexAny(s, "Z-+")
+		if i >= 0 && j >= i && j-i > len(".999999999") {
+			return 0, 0, false
+		}
+	}
+	if secs < minTimestampSeconds || secs > maxTimestampSeconds {
+		return 0, 0, false
+	}
+	return secs, nanos, true
+}
+
 // parseUTCTimestamp reads the form every protojson writer uses,
 // YYYY-MM-DDTHH:MM:SS[.1 to 9 digits]Z, as time.Parse(time.RFC3339Nano)
 // would; ok is false for anything else, which is then left to time.Parse.
@@ -61,9 +71,10 @@ func parseUTCTimestamp(s string) (secs int64, nanos int32, ok bool) {
 		s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' {
 		return 0, 0, false
 	}
-	year, month, day := decimal(s[0:4]), decimal(s[5:7]), decimal(s[8:10])
-	hour, minute, second := decimal(s[11:13]), decimal(s[14:16]), decimal(s[17:19])
-	if year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
+	century, yy := digitPair(s, 0), digitPair(s, 2)
+	year, month, day := century*100+yy, digitPair(s, 5), digitPair(s, 8)
+	hour, minute, second := digitPair(s, 11), digitPair(s, 14), digitPair(s, 17)
+	if century < 0 || yy < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(month, year) ||
 		hour < 0 || hour > 23 || minute < 0 || minute > 59 || second < 0 || second > 59 {
 		return 0, 0, false
 	}
@@ -120,6 +131,16 @@ func daysSinceEpoch(year, month, day int) int64 {
 	doy := (153*mp+2)/5 + int64(day) - 1
 	doe := yoe*365 + yoe/4 - yoe/100 + doy
 	return era*146097 + doe - 719468
+}
+
+// digitPair is the value of the two decimal digits at s[i:i+2], -1 when
+// either is something else: half the work of decimal's digit at a time.
+func digitPair(s string, i int) int {
+	hi, lo := s[i]-'0', s[i+1]-'0' // a byte below '0' wraps above 9
+	if hi > 9 || lo > 9 {
+		return -1
+	}
+	return int(hi)*10 + int(lo)
 }
 
 // decimal is the value of s's digits, -1 when s has anything else.

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"google.golang.org/protobuf/reflect/protoreflect"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -17,20 +18,24 @@ import (
 
 // appendMessageJSON appends m's protojson form (protojson.MarshalOptions{}
 // without indentation) to b; ok is false when m holds something only
-// protojson handles.
-func appendMessageJSON(b []byte, m protoreflect.Message, depth int) (_ []byte, ok bool) {
-	md := m.Descriptor()
-	plan := planOf(md)
+// protojson handles. plan is m's (planOf(m.Descriptor())), and at m's
+// address when m is of plan's generated type (timestampFields.at), else nil.
+func appendMessageJSON(b []byte, m protoreflect.Message, plan *messagePlan, at unsafe.Pointer, depth int) (_ []byte, ok bool) {
 	if depth > maxFastDepth || !plan.plain {
 		return b, false
 	}
 	b = append(b, '{')
-	fields := md.Fields()
+	fields := plan.md.Fields()
 	first := true
 	for i, key := range plan.keys {
 		fd := fields.Get(i)
 		var v protoreflect.Value
-		if fd.Message() != nil && fd.Cardinality() != protoreflect.Repeated {
+		var ts *timestamppb.Timestamp // a Timestamp field read in place
+		if p := plan.timestamps.field(at, i); p != nil {
+			if ts = *p; ts == nil {
+				continue
+			}
+		} else if fd.Message() != nil && fd.Cardinality() != protoreflect.Repeated {
 			// A message field is set when Get finds one: one look-up
 			// where Has and Get take two.
 			if v = m.Get(fd); !v.Message().IsValid() {
@@ -47,6 +52,10 @@ func appendMessageJSON(b []byte, m protoreflect.Message, depth int) (_ []byte, o
 		first = false
 		b = append(b, key...)
 		switch {
+		case ts != nil:
+			if b, ok = appendTimestamp(b, ts.GetSeconds(), int64(ts.GetNanos())); !ok {
+				return b, false
+			}
 		case fd.IsMap():
 			return b, false
 		case fd.IsList():
@@ -107,7 +116,8 @@ func appendSingularJSON(b []byte, fd protoreflect.FieldDescriptor, v protoreflec
 		if fd.Message().FullName() == timestampName {
 			return appendTimestampJSON(b, v.Message())
 		}
-		return appendMessageJSON(b, v.Message(), depth+1)
+		nested := v.Message()
+		return appendMessageJSON(b, nested, planOf(nested.Descriptor()), nil, depth+1)
 	}
 	return b, false // groups
 }
@@ -115,13 +125,17 @@ func appendSingularJSON(b []byte, fd protoreflect.FieldDescriptor, v protoreflec
 // appendTimestampJSON writes a Timestamp as protojson does: RFC 3339 in UTC
 // with 0, 3, 6 or 9 fractional digits. Out of range is protojson's error.
 func appendTimestampJSON(b []byte, m protoreflect.Message) ([]byte, bool) {
-	var secs, nanos int64
 	if ts, ok := m.Interface().(*timestamppb.Timestamp); ok {
-		secs, nanos = ts.GetSeconds(), int64(ts.GetNanos())
-	} else {
-		fields := m.Descriptor().Fields()
-		secs, nanos = m.Get(fields.ByNumber(1)).Int(), m.Get(fields.ByNumber(2)).Int()
+		return appendTimestamp(b, ts.GetSeconds(), int64(ts.GetNanos()))
 	}
+	fields := m.Descriptor().Fields()
+	return appendTimestamp(b, m.Get(fields.ByNumber(1)).Int(), m.Get(fields.ByNumber(2)).Int())
+}
+
+// appendTimestamp writes the Timestamp secs, nanos as appendTimestampJSON
+// does: into an array first, two digits at a time from a table, and then
+// onto b in one append.
+func appendTimestamp(b []byte, secs, nanos int64) ([]byte, bool) {
 	if secs < minTimestampSeconds || secs > maxTimestampSeconds || nanos < 0 || nanos > 999_999_999 {
 		return b, false
 	}
@@ -130,36 +144,50 @@ func appendTimestampJSON(b []byte, m protoreflect.Message) ([]byte, bool) {
 		days, rem = days-1, rem+86400
 	}
 	year, month, day := civilDate(days)
-	hour, minute, second := int(rem/3600), int(rem/60%60), int(rem%60)
-	b = append(b, '"',
-		byte('0'+year/1000), byte('0'+year/100%10), byte('0'+year/10%10), byte('0'+year%10), '-',
-		byte('0'+month/10), byte('0'+month%10), '-', byte('0'+day/10), byte('0'+day%10), 'T',
-		byte('0'+hour/10), byte('0'+hour%10), ':', byte('0'+minute/10), byte('0'+minute%10), ':',
-		byte('0'+second/10), byte('0'+second%10))
+	var t [len(`"2006-01-02T15:04:05.999999999Z"`)]byte
+	t[0], t[5], t[8], t[11], t[14], t[17] = '"', '-', '-', 'T', ':', ':'
+	put2(t[1:], year/100)
+	put2(t[3:], year%100)
+	put2(t[6:], month)
+	put2(t[9:], day)
+	put2(t[12:], int(rem/3600))
+	put2(t[15:], int(rem/60%60))
+	put2(t[18:], int(rem%60))
+	n := len(`"2006-01-02T15:04:05`)
 	if nanos != 0 {
 		digits := 9
-		for n := nanos; digits > 3 && n%1000 == 0; n /= 1000 {
+		for v := nanos; digits > 3 && v%1000 == 0; v /= 1000 {
 			digits -= 3
 		}
-		b = append(b, '.')
-		b = appendDigits(b, int(nanos)/pow10[9-digits], digits)
+		t[n] = '.'
+		v := int(nanos) / pow10[9-digits]
+		i := n + digits // the last digit's index
+		for ; i > n+1; i -= 2 {
+			put2(t[i-1:], v%100)
+			v /= 100
+		}
+		if i == n+1 { // an odd number of digits: the first one
+			t[i] = byte('0' + v)
+		}
+		n += 1 + digits
 	}
-	return append(b, 'Z', '"'), true
+	t[n], t[n+1] = 'Z', '"'
+	return append(b, t[:n+2]...), true
 }
 
 var pow10 = [...]int{1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000}
 
-// appendDigits appends the non-negative n in exactly width decimal digits.
-func appendDigits(b []byte, n, width int) []byte {
-	start := len(b)
-	for range width {
-		b = append(b, '0')
+// twoDigits is "00" to "99", for put2.
+var twoDigits = func() (t [200]byte) {
+	for i := range 100 {
+		t[2*i], t[2*i+1] = byte('0'+i/10), byte('0'+i%10)
 	}
-	for i := len(b) - 1; i >= start && n > 0; i-- {
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return b
+	return t
+}()
+
+// put2 writes v, 0 to 99, as two decimal digits at t[0:2].
+func put2(t []byte, v int) {
+	t[0], t[1] = twoDigits[2*v], twoDigits[2*v+1]
 }
 
 // escapedChars are the characters a JSON string escapes with a letter,

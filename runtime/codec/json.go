@@ -35,13 +35,14 @@ func (jsonCodec) Marshal(m proto.Message) (string, error) {
 		return "{}", nil
 	}
 	pm := m.ProtoReflect()
-	if plan := planOf(pm.Descriptor()); plan.plain && len(plan.keys) == 0 {
+	plan := planOf(pm.Descriptor())
+	if plan.plain && len(plan.keys) == 0 {
 		return "{}", nil // a message without fields
 	}
 	// Most messages take the fast path (fastjson.go), into a pooled
 	// buffer and then the one allocation of the string.
 	bp := jsonBuffers.Get().(*[]byte)
-	b, ok := appendMessageJSON((*bp)[:0], pm, 0)
+	b, ok := appendMessageJSON((*bp)[:0], pm, plan, plan.timestamps.at(m), 0)
 	var s string
 	switch {
 	case ok && len(b) == 2:
@@ -68,7 +69,9 @@ func (jsonCodec) Marshal(m proto.Message) (string, error) {
 func (jsonCodec) Unmarshal(payload string, m proto.Message) error {
 	if m != nil {
 		proto.Reset(m)
-		if decodeMessageJSON(payload, m.ProtoReflect()) {
+		pm := m.ProtoReflect()
+		plan := planOf(pm.Descriptor())
+		if decodeMessageJSON(payload, pm, plan, plan.timestamps.at(m)) {
 			return nil
 		}
 		// Something only protojson reads (or refuses): it starts again

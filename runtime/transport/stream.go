@@ -69,5 +69,6 @@ type ReplyStream interface {
 // each reply message and returns nil to end the stream with success, or an
 // error (mapped as a unary Handler's is). send blocks while the caller's
 // credit is used up, and fails once the call has ended (the caller
-// cancelled or left); ctx ends then too.
+// cancelled or left); ctx ends then too. req is the handler's own, as a
+// Handler's is.
 type StreamHandler func(ctx context.Context, req *Request, send func(payload string) error) error

@@ -68,6 +68,9 @@ type Reply struct {
 // error; an *rpcerr.Error goes back as is (truncated to the wire limits),
 // anything else becomes rpcerr.ApplicationError. ctx carries the response
 // deadline the caller asked for and is cancelled when the caller leaves.
+// req is the handler's own: a transport makes one per request and never
+// changes or reuses it once h has it, so h may keep it (the typed layer's
+// handler context does).
 type Handler func(ctx context.Context, req *Request) (payload string, err error)
 
 // Request is one incoming request as the engine received it.
