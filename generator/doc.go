@@ -17,8 +17,10 @@
 // Generate adds the files to protogen, whose Response formats each one
 // whole. The plugin binary instead writes its response through Respond
 // (respond.go), which renders and formats each Go file one service at a
-// time and streams it out, to the same bytes with a fraction of the memory;
-// TrimRequest first drops the comments and fields the output never reads.
+// time and streams it out, to the same bytes with a fraction of the memory,
+// the files of a large request side by side, one goroutine per CPU
+// (inorder.go); TrimRequest first drops the comments and fields the output
+// never reads.
 //
 // The generator never imports the runtime: it only names its import path
 // (RuntimePackage), so it builds and runs without the runtime compiled in.
